@@ -1,0 +1,35 @@
+package data
+
+import "github.com/xcbench/xcbench/core/sparse"
+
+// Pair is one (row, label) entry of a reciprocal-pair filter file.
+type Pair struct{ Row, Label int32 }
+
+// Dataset is an XC dataset loaded into memory. Every component loads the
+// same dataset from the same directory, so ids agree across processes.
+//
+// Features: TrainX, TestX and LabelX are always set and share one column
+// space of size len(Vocab). For text datasets they are token counts from the
+// word vocabulary; for BoW datasets (bibtex, delicious) TrainX/TestX are the
+// given feature values and LabelX is the label names tokenised onto the
+// feature vocabulary (words missing from it are appended to Vocab).
+type Dataset struct {
+	Name string
+	Dir  string
+	// Format is "lf-text", "lf-json", "bow" or "synthetic".
+	Format    string
+	NumLabels int
+
+	TrainY, TestY         *sparse.CSR // documents x labels, values 1
+	TrainX, TestX, LabelX *sparse.CSR // rows x len(Vocab)
+	Vocab                 []string
+
+	// Raw texts where the dataset has them (nil for BoW documents).
+	TrainText, TestText, LabelText []string
+
+	// Reciprocal-pair filters; nil means no filter.
+	FilterTest, FilterTrain []Pair
+
+	// Inverse-propensity parameters for this dataset (pyxclib A/B).
+	PropA, PropB float64
+}
