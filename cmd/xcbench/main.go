@@ -1,0 +1,41 @@
+// Command xcbench is the extreme-classification workbench: it runs
+// experiment grids over out-of-process encoder, sampler and classifier
+// plugins, scores them exactly as pyxclib does, and writes reports.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// commands collects the subcommand constructors; each file of this package
+// appends its own from init, so subcommands stay independent of each other.
+var commands []func() *cobra.Command
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "xcbench",
+		Short:         "Extreme multi-label classification workbench (NGAME and friends)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	for _, c := range commands {
+		root.AddCommand(c())
+	}
+	return root
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "xcbench:", err)
+		os.Exit(1)
+	}
+}
