@@ -27,6 +27,13 @@ type Dataset struct {
 	// Raw texts where the dataset has them (nil for BoW documents).
 	TrainText, TestText, LabelText []string
 
+	// Token id sequences (truncated to Options.MaxLen, no padding) from the
+	// configured tokenizer; nil for BoW documents. Id 0 is reserved for
+	// padding and 1 for out-of-vocabulary tokens. TokVocab is the tokenizer
+	// vocabulary (index = id).
+	TrainTok, TestTok, LabelTok [][]int32
+	TokVocab                    []string
+
 	// Reciprocal-pair filters; nil means no filter.
 	FilterTest, FilterTrain []Pair
 
