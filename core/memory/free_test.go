@@ -1,0 +1,5 @@
+package memory
+
+import "runtime/debug"
+
+func debugFreeOSMemory() { debug.FreeOSMemory() }
