@@ -1,0 +1,141 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+)
+
+// Param is one trainable tensor, row-major.
+type Param struct {
+	Name string
+	Dims []int
+	Data []float32
+	// NoDecay exempts the tensor from weight decay (biases, norms).
+	NoDecay bool
+	// M and V are the Adam moments (allocated on first use).
+	M, V []float32
+}
+
+// NewParam allocates a zero tensor.
+func NewParam(name string, noDecay bool, dims ...int) *Param {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return &Param{Name: name, Dims: dims, Data: make([]float32, n), NoDecay: noDecay}
+}
+
+// Size is the number of elements.
+func (p *Param) Size() int { return len(p.Data) }
+
+// RowSize is the length of one row (the last dimension) of a rank-2 table.
+func (p *Param) RowSize() int { return p.Dims[len(p.Dims)-1] }
+
+func (p *Param) moments() {
+	if p.M == nil {
+		p.M = make([]float32, len(p.Data))
+		p.V = make([]float32, len(p.Data))
+	}
+}
+
+// Schedule is the learning-rate schedule: linear warm-up over Warmup steps,
+// then linear decay reaching 0 at Total (Total 0 = constant after warm-up).
+type Schedule struct {
+	LR     float64
+	Warmup int
+	Total  int
+}
+
+// At returns the learning rate of update number t (1-based). Unlike the
+// Hugging Face schedule that starts at lr·0/warmup (so PyTorch's first step
+// is a no-op), update 1 already gets lr/warmup.
+func (s Schedule) At(t int) float64 {
+	f := 1.0
+	if s.Warmup > 0 && t < s.Warmup {
+		f = float64(t) / float64(s.Warmup)
+	}
+	if s.Total > 0 && t > s.Warmup {
+		f = math.Max(0, float64(s.Total-t)/float64(max(1, s.Total-s.Warmup)))
+	}
+	return s.LR * f
+}
+
+// AdamW is decoupled-weight-decay Adam (Loshchilov & Hutter), as
+// torch.optim.AdamW: p ← p − lr·wd·p, then the Adam step.
+type AdamW struct {
+	Beta1, Beta2, Eps, WeightDecay float64
+	Schedule                       Schedule
+	// Step counts the updates done so far.
+	Step int
+}
+
+// New returns AdamW with betas (0.9, 0.999) and eps 1e-6 (NGAME's setting).
+func New(s Schedule, weightDecay float64) *AdamW {
+	return &AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-6, WeightDecay: weightDecay, Schedule: s}
+}
+
+// Begin starts an update: it advances Step and returns the learning rate
+// to pass to Dense/Rows for every parameter of this step.
+func (o *AdamW) Begin() float64 {
+	o.Step++
+	return o.Schedule.At(o.Step)
+}
+
+func (o *AdamW) coeffs(lr float64) (b1, b2, stepSize, bc2 float64) {
+	b1, b2 = o.Beta1, o.Beta2
+	bc1 := 1 - math.Pow(b1, float64(o.Step))
+	bc2 = 1 - math.Pow(b2, float64(o.Step))
+	return b1, b2, lr / bc1, bc2
+}
+
+// Dense updates every element of p with grad.
+func (o *AdamW) Dense(p *Param, grad []float32, lr float64) error {
+	if len(grad) != len(p.Data) {
+		return fmt.Errorf("optim: %s: gradient has %d values, parameter %d", p.Name, len(grad), len(p.Data))
+	}
+	p.moments()
+	o.update(p, 0, len(p.Data), grad, lr)
+	return nil
+}
+
+// Rows updates only the listed rows of the rank-2 table p; grad holds one
+// row of gradient per entry of rows. Rows must be distinct. Untouched rows
+// keep their moments (lazy Adam, like torch SparseAdam) and get no decay.
+func (o *AdamW) Rows(p *Param, rows []int32, grad []float32, lr float64) error {
+	d := p.RowSize()
+	if len(grad) != len(rows)*d {
+		return fmt.Errorf("optim: %s: %d gradient values for %d rows of %d", p.Name, len(grad), len(rows), d)
+	}
+	n := int32(len(p.Data) / d)
+	p.moments()
+	for i, r := range rows {
+		if r < 0 || r >= n {
+			return fmt.Errorf("optim: %s: row %d out of range [0,%d)", p.Name, r, n)
+		}
+		o.updateSlice(p, int(r)*d, grad[i*d:(i+1)*d], lr)
+	}
+	return nil
+}
+
+func (o *AdamW) update(p *Param, from, to int, grad []float32, lr float64) {
+	o.updateSlice(p, from, grad[from:to], lr)
+}
+
+func (o *AdamW) updateSlice(p *Param, off int, grad []float32, lr float64) {
+	b1, b2, stepSize, bc2 := o.coeffs(lr)
+	decay := 1 - lr*o.WeightDecay
+	if p.NoDecay {
+		decay = 1
+	}
+	sqrtBc2 := math.Sqrt(bc2)
+	for j, g := range grad {
+		i := off + j
+		gf := float64(g)
+		m := b1*float64(p.M[i]) + (1-b1)*gf
+		v := b2*float64(p.V[i]) + (1-b2)*gf*gf
+		p.M[i], p.V[i] = float32(m), float32(v)
+		w := float64(p.Data[i]) * decay
+		w -= stepSize * m / (math.Sqrt(v)/sqrtBc2 + o.Eps)
+		p.Data[i] = float32(w)
+	}
+}
