@@ -57,6 +57,13 @@ type node struct {
 // clusters as lists of row ids in tree order (left subtree first). Zero
 // rows are allowed: they score 0 against every centroid.
 func Balanced(ctx context.Context, vecs []float32, n, dim int, opt Options) ([][]int32, error) {
+	return BalancedSubset(ctx, vecs, n, dim, nil, opt)
+}
+
+// BalancedSubset clusters only the rows listed in ids (nil: all rows), so
+// callers can skip rows (such as documents without labels) without copying
+// the matrix. ids must be distinct and in range.
+func BalancedSubset(ctx context.Context, vecs []float32, n, dim int, ids []int32, opt Options) ([][]int32, error) {
 	if dim <= 0 || n < 0 || len(vecs) != n*dim {
 		return nil, fmt.Errorf("cluster: %d values do not form %d rows of width %d", len(vecs), n, dim)
 	}
@@ -69,16 +76,26 @@ func Balanced(ctx context.Context, vecs []float32, n, dim int, opt Options) ([][
 	if opt.Threads <= 0 {
 		opt.Threads = runtime.GOMAXPROCS(0)
 	}
-	if n == 0 {
+	var perm []int32
+	if ids == nil {
+		perm = make([]int32, n)
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+	} else {
+		perm = slices.Clone(ids)
+		for _, id := range perm {
+			if id < 0 || int(id) >= n {
+				return nil, fmt.Errorf("cluster: row id %d out of range [0,%d)", id, n)
+			}
+		}
+	}
+	if len(perm) == 0 {
 		return nil, nil
 	}
 	s := &splitter{vecs: vecs, dim: dim, opt: opt, inv: make([]float32, n)}
 	s.invNorms(n)
-	perm := make([]int32, n)
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	target := opt.Target(n)
+	target := opt.Target(len(perm))
 	level := []node{{idx: perm}}
 	for len(level) < target {
 		if err := ctx.Err(); err != nil {

@@ -160,6 +160,27 @@ func TestSelectLow(t *testing.T) {
 	}
 }
 
+func TestBalancedSubset(t *testing.T) {
+	v, _ := planted(4, 100, 4, 2, 1)
+	ids := []int32{3, 99, 50, 7, 8, 12, 13}
+	cl, err := BalancedSubset(context.Background(), v, 100, 4, ids, Options{NumClusters: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int32
+	for _, c := range cl {
+		got = append(got, c...)
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(ids))
+	if len(cl) != 2 || len(cl[0]) != 4 || len(cl[1]) != 3 || !slices.Equal(got, want) {
+		t.Fatalf("clusters %v over ids %v", cl, ids)
+	}
+	if _, err := BalancedSubset(context.Background(), v, 100, 4, []int32{100}, Options{}); err == nil {
+		t.Fatal("out-of-range id accepted")
+	}
+}
+
 func TestBalancedErrors(t *testing.T) {
 	ctx := context.Background()
 	if _, err := Balanced(ctx, make([]float32, 5), 2, 2, Options{}); err == nil {
