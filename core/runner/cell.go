@@ -1,0 +1,614 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/xcbench/xcbench/core/data"
+	"github.com/xcbench/xcbench/core/grid"
+	"github.com/xcbench/xcbench/core/npy"
+	"github.com/xcbench/xcbench/core/results"
+	"github.com/xcbench/xcbench/plugins/sdk"
+)
+
+// Phases of an epoch, the keys of Record.Wall and Record.PeakRSS.
+const (
+	PhaseTrain   = "train"
+	PhaseEncode  = "encode"
+	PhaseRefresh = "refresh"
+	PhasePredict = "predict"
+	PhaseEval    = "eval"
+)
+
+type cellRun struct {
+	r    *Runner
+	cell grid.Cell
+	spec grid.Spec
+	cs   *results.CellStore
+	st   *results.Status
+
+	ds      *data.Dataset
+	dsDir   string
+	comps   []*Component
+	enc     sdk.Encoder
+	smp     sdk.Sampler
+	clf     sdk.Classifier
+	rec     *results.Record // the record being filled
+	elapsed float64
+}
+
+func (c *cellRun) killAll() {
+	for _, comp := range c.comps {
+		comp.Kill()
+	}
+	c.comps = nil
+}
+
+// run is the cell's whole life; panics from in-process components become
+// errors so one bad component fails one cell.
+func (c *cellRun) run(ctx context.Context) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	if c.dsDir, c.ds, err = c.r.dataset(ctx, c.spec); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.cs.ScratchDir(), 0o755); err != nil {
+		return err
+	}
+	if err := c.launch(ctx); err != nil {
+		return err
+	}
+
+	start, err := c.resume(ctx)
+	if err != nil {
+		return err
+	}
+	c.r.o.Progress.CellStart(c.cell, c.spec.Epochs)
+	for e := start; e < c.spec.Epochs; e++ {
+		if err := c.epoch(ctx, e); err != nil {
+			return fmt.Errorf("epoch %d: %w", e, err)
+		}
+	}
+	if c.spec.Stage2 != nil {
+		recs, err := c.cs.Records()
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if r.Stage == results.StageStage2 {
+				return nil
+			}
+		}
+		if err := c.stage2(ctx); err != nil {
+			return fmt.Errorf("stage2 %s: %w", c.spec.Stage2.Name, err)
+		}
+	}
+	return nil
+}
+
+// launch starts and configures the encoder, sampler and classifier.
+func (c *cellRun) launch(ctx context.Context) error {
+	var err error
+	encComp, err := c.start(ctx, sdk.KindEncoder, c.spec.Encoder)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	if c.enc, ok = encComp.Impl.(sdk.Encoder); !ok {
+		return fmt.Errorf("encoder %s: component is not an sdk.Encoder", c.spec.Encoder.Name)
+	}
+	smpComp, err := c.start(ctx, sdk.KindSampler, c.spec.Sampler)
+	if err != nil {
+		return err
+	}
+	if c.smp, ok = smpComp.Impl.(sdk.Sampler); !ok {
+		return fmt.Errorf("sampler %s: component is not an sdk.Sampler", c.spec.Sampler.Name)
+	}
+	clfComp, err := c.start(ctx, sdk.KindClassifier, c.spec.Classifier)
+	if err != nil {
+		return err
+	}
+	if c.clf, ok = clfComp.Impl.(sdk.Classifier); !ok {
+		return fmt.Errorf("classifier %s: component is not an sdk.Classifier", c.spec.Classifier.Name)
+	}
+	return nil
+}
+
+// start launches and configures one component.
+func (c *cellRun) start(ctx context.Context, kind sdk.Kind, spec grid.Component) (*Component, error) {
+	comp, err := c.r.o.Launcher.Launch(ctx, kind, spec.Name)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", kind, spec.Name, err)
+	}
+	c.comps = append(c.comps, comp)
+	c.r.mu.Lock()
+	c.r.plugins[string(kind)+"/"+spec.Name] = results.PluginInfo{
+		Kind: string(kind), Name: spec.Name, Version: comp.Info.Version, Path: comp.Path, SHA256: comp.SHA256,
+	}
+	c.r.mu.Unlock()
+	params, err := c.params(kind, spec, comp.Info)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := datasetOptions(c.spec.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	scratch := filepath.Join(c.cs.ScratchDir(), string(kind))
+	if err := os.MkdirAll(scratch, 0o755); err != nil {
+		return nil, err
+	}
+	cfg := sdk.Config{
+		Params: params, Seed: c.spec.Seed, ScratchDir: scratch,
+		Dataset: sdk.Dataset{Dir: c.dsDir, Name: c.spec.Dataset.Name, Options: opts},
+	}
+	if err := comp.Impl.Configure(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("%s %s: configure: %w", kind, spec.Name, err)
+	}
+	return comp, nil
+}
+
+// params is the component's params as JSON; the encoder also gets
+// batch_size and total_steps when its schema declares them and the grid
+// does not set them, since its schedules depend on them.
+func (c *cellRun) params(kind sdk.Kind, spec grid.Component, info sdk.Info) (json.RawMessage, error) {
+	p := map[string]any{}
+	for k, v := range spec.Params {
+		p[k] = v
+	}
+	if kind == sdk.KindEncoder {
+		var schema map[string]json.RawMessage
+		_ = json.Unmarshal(info.ConfigSchema, &schema)
+		inject := func(key string, v any) {
+			if _, declared := schema[key]; declared {
+				if _, set := p[key]; !set {
+					p[key] = v
+				}
+			}
+		}
+		inject("batch_size", c.spec.BatchSize)
+		inject("total_steps", c.spec.Epochs*c.batchesPerEpoch())
+	}
+	if len(p) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: params: %w", kind, spec.Name, err)
+	}
+	return b, nil
+}
+
+// batchesPerEpoch estimates an epoch's batches: every training document
+// with a label once.
+func (c *cellRun) batchesPerEpoch() int {
+	if c.ds == nil || c.ds.TrainY == nil {
+		return -1
+	}
+	n := 0
+	for i := range c.ds.TrainY.NRows {
+		if c.ds.TrainY.RowLen(i) > 0 {
+			n++
+		}
+	}
+	return (n + c.spec.BatchSize - 1) / c.spec.BatchSize
+}
+
+// resume restores the last checkpoint, drops records past it and replays
+// the sampler's last refresh; it returns the first epoch to run.
+func (c *cellRun) resume(ctx context.Context) (int, error) {
+	dir, epoch, err := c.cs.LastCheckpoint()
+	if err != nil {
+		return 0, err
+	}
+	kept, err := c.cs.KeepThrough(epoch)
+	if err != nil {
+		return 0, err
+	}
+	if epoch < 0 {
+		return 0, nil
+	}
+	if err := c.enc.Load(ctx, dir); err != nil {
+		return 0, fmt.Errorf("resume: encoder load %s: %w", dir, err)
+	}
+	if len(kept) > 0 {
+		c.elapsed = kept[len(kept)-1].Elapsed
+	}
+	next := epoch + 1
+	if next < c.spec.Epochs {
+		plan, err := c.smp.Plan(ctx, next)
+		if err != nil {
+			return 0, fmt.Errorf("resume: sampler plan %d: %w", next, err)
+		}
+		if !plan.Refresh {
+			if err := c.replayRefresh(ctx); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return next, nil
+}
+
+type refreshMarker struct {
+	Epoch      int  `json:"epoch"`
+	HaveDocs   bool `json:"have_docs"`
+	HaveLabels bool `json:"have_labels"`
+	DocRows    int  `json:"doc_rows"`
+	DocCols    int  `json:"doc_cols"`
+	LabelRows  int  `json:"label_rows"`
+	LabelCols  int  `json:"label_cols"`
+}
+
+// saveRefresh keeps the embeddings a refresh was given (copies: the
+// encoder may overwrite its scratch files) for replay on resume.
+func (c *cellRun) saveRefresh(epoch int, docs, labels sdk.Matrix) error {
+	dir := c.cs.RefreshDir()
+	tmp := dir + ".tmp"
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	m := refreshMarker{Epoch: epoch}
+	if !docs.IsZero() {
+		if err := copyMatrix(docs, filepath.Join(tmp, "docs.npy")); err != nil {
+			return err
+		}
+		m.HaveDocs, m.DocRows, m.DocCols = true, docs.Rows, docs.Cols
+	}
+	if !labels.IsZero() {
+		if err := copyMatrix(labels, filepath.Join(tmp, "labels.npy")); err != nil {
+			return err
+		}
+		m.HaveLabels, m.LabelRows, m.LabelCols = true, labels.Rows, labels.Cols
+	}
+	if err := results.WriteJSONAtomic(filepath.Join(tmp, "refresh.json"), m); err != nil {
+		return err
+	}
+	os.RemoveAll(dir)
+	return os.Rename(tmp, dir)
+}
+
+func (c *cellRun) replayRefresh(ctx context.Context) error {
+	dir := c.cs.RefreshDir()
+	b, err := os.ReadFile(filepath.Join(dir, "refresh.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // the sampler never asked for embeddings
+	}
+	if err != nil {
+		return err
+	}
+	var m refreshMarker
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("resume: %s: %w", dir, err)
+	}
+	var docs, labels sdk.Matrix
+	if m.HaveDocs {
+		docs = sdk.Matrix{Rows: m.DocRows, Cols: m.DocCols, Path: filepath.Join(dir, "docs.npy")}
+	}
+	if m.HaveLabels {
+		labels = sdk.Matrix{Rows: m.LabelRows, Cols: m.LabelCols, Path: filepath.Join(dir, "labels.npy")}
+	}
+	if _, err := c.smp.Refresh(ctx, m.Epoch, docs, labels); err != nil {
+		return fmt.Errorf("resume: replay refresh of epoch %d: %w", m.Epoch, err)
+	}
+	return nil
+}
+
+func copyMatrix(m sdk.Matrix, dst string) error {
+	if m.Path == "" {
+		return npy.Write(dst, []int{m.Rows, m.Cols}, m.Data)
+	}
+	in, err := os.Open(m.Path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// phase times fn and records wall time and each component's peak memory
+// under name (accumulating over repeated phases of one record).
+func (c *cellRun) phase(name string, fn func() error) error {
+	for _, comp := range c.comps {
+		_ = comp.ResetPeak() // best effort: no /proc means no memory figures
+	}
+	t0 := time.Now()
+	err := fn()
+	c.rec.Wall[name] += time.Since(t0).Seconds()
+	for _, comp := range c.comps {
+		peak, perr := comp.PeakRSS()
+		if perr != nil {
+			continue
+		}
+		k := string(comp.Kind)
+		if comp.Kind == sdk.KindClassifier && c.spec.Stage2 != nil && comp.Name == c.spec.Stage2.Name && c.rec.Stage == results.StageStage2 {
+			k = "stage2"
+		}
+		if c.rec.PeakRSS[k] == nil {
+			c.rec.PeakRSS[k] = map[string]int64{}
+		}
+		c.rec.PeakRSS[k][name] = max(c.rec.PeakRSS[k][name], peak)
+	}
+	return err
+}
+
+func (c *cellRun) newRecord(stage string, epoch int) *results.Record {
+	return &results.Record{
+		Cell: c.cell.ID, Stage: stage, Epoch: epoch,
+		Wall: map[string]float64{}, PeakRSS: map[string]map[string]int64{},
+	}
+}
+
+func (c *cellRun) epoch(ctx context.Context, e int) error {
+	c.rec = c.newRecord(results.StageM1, e)
+	rec := c.rec
+
+	plan, err := c.smp.Plan(ctx, e)
+	if err != nil {
+		return fmt.Errorf("sampler plan: %w", err)
+	}
+	if plan.Refresh {
+		if err := c.refresh(ctx, e, plan); err != nil {
+			return err
+		}
+	}
+
+	c.r.o.Progress.EpochStart(e, c.batchesPerEpoch())
+	var lossSum, hardSum float64
+	err = c.phase(PhaseTrain, func() error {
+		for b, err := range c.smp.Batches(ctx, e, c.spec.BatchSize) {
+			if err != nil {
+				return fmt.Errorf("sampler batches: %w", err)
+			}
+			st, err := c.enc.TrainStep(ctx, b)
+			if err != nil {
+				return fmt.Errorf("encoder train step %d: %w", rec.Steps, err)
+			}
+			lossSum += st.Loss
+			hardSum += st.Hardness
+			rec.Items += st.Items
+			rec.Steps++
+			c.r.o.Progress.Step()
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return err
+	}
+	if rec.Steps > 0 {
+		rec.Loss = lossSum / float64(rec.Steps)
+		rec.Hardness = hardSum / float64(rec.Steps)
+	}
+
+	if c.spec.EvalDue(e) {
+		limit := 0
+		if e < c.spec.Epochs-1 {
+			limit = c.spec.Eval.SplitLimit
+		}
+		if err := c.evaluate(ctx, limit); err != nil {
+			return err
+		}
+	}
+	return c.commit(ctx, e)
+}
+
+// refresh hands the sampler the embeddings its plan asks for.
+func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) error {
+	rec := c.rec
+	var docs, labels sdk.Matrix
+	err := c.phase(PhaseEncode, func() error {
+		if plan.NeedDocs {
+			var err error
+			if plan.DocSource == "memory_bank" {
+				if mb, ok := c.enc.(sdk.MemoryBanker); ok {
+					docs, err = mb.MemoryBank(ctx)
+					if errors.Is(err, sdk.ErrUnimplemented) {
+						err, docs = nil, sdk.Matrix{}
+					}
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("encoder memory bank: %w", err)
+			}
+			if docs.IsZero() {
+				if docs, err = c.enc.Encode(ctx, sdk.SplitTrain, nil); err != nil {
+					return fmt.Errorf("encode train docs: %w", err)
+				}
+				rec.Items += docs.Rows
+			}
+		}
+		if plan.NeedLabels {
+			var err error
+			if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+				return fmt.Errorf("encode labels: %w", err)
+			}
+			rec.Items += labels.Rows
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var rs sdk.RefreshStats
+	err = c.phase(PhaseRefresh, func() error {
+		var err error
+		rs, err = c.smp.Refresh(ctx, e, docs, labels)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sampler refresh: %w", err)
+	}
+	h := rs.Hardness
+	rec.RefreshHardness = &h
+	if err := c.saveRefresh(e, docs, labels); err != nil {
+		return fmt.Errorf("save refresh inputs: %w", err)
+	}
+	return nil
+}
+
+// evaluate encodes test documents (the first limit, 0 = all) and labels,
+// trains the evaluation classifier on the label embeddings and scores its
+// predictions.
+func (c *cellRun) evaluate(ctx context.Context, limit int) error {
+	rec := c.rec
+	rows := c.ds.TestY.NRows
+	var ids []int32
+	if limit > 0 && limit < rows {
+		rows = limit
+		ids = make([]int32, limit)
+		for i := range ids {
+			ids[i] = int32(i)
+		}
+	}
+	var test, labels sdk.Matrix
+	err := c.phase(PhaseEncode, func() error {
+		var err error
+		if test, err = c.enc.Encode(ctx, sdk.SplitTest, ids); err != nil {
+			return fmt.Errorf("encode test docs: %w", err)
+		}
+		if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+			return fmt.Errorf("encode labels: %w", err)
+		}
+		rec.Items += test.Rows + labels.Rows
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var pred sdk.TopK
+	err = c.phase(PhasePredict, func() error {
+		if _, err := c.clf.Train(ctx, sdk.TrainInput{Labels: labels}); err != nil {
+			return fmt.Errorf("classifier %s train: %w", c.spec.Classifier.Name, err)
+		}
+		var err error
+		if pred, err = c.clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK()); err != nil {
+			return fmt.Errorf("classifier %s predict: %w", c.spec.Classifier.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.score(pred, rows)
+}
+
+func (c *cellRun) score(pred sdk.TopK, rows int) error {
+	if pred.Rows != rows {
+		return fmt.Errorf("predictions have %d rows, want %d", pred.Rows, rows)
+	}
+	return c.phase(PhaseEval, func() error {
+		m, err := c.r.o.Score(pred, c.ds, rows, c.spec.Eval.K)
+		if err != nil {
+			return fmt.Errorf("score: %w", err)
+		}
+		c.rec.Metrics = m
+		return nil
+	})
+}
+
+// commit stores the epoch: record first, then checkpoint. A crash between
+// the two leaves a record past the checkpoint, which resume drops and
+// recomputes.
+func (c *cellRun) commit(ctx context.Context, e int) error {
+	rec := c.rec
+	for _, s := range rec.Wall {
+		c.elapsed += s
+	}
+	rec.Elapsed, rec.Time = c.elapsed, time.Now().UTC()
+	if err := c.cs.Append(*rec); err != nil {
+		return err
+	}
+	c.logRecord(rec)
+	if err := c.cs.SaveCheckpoint(e, func(dir string) error { return c.enc.Save(ctx, dir) }); err != nil {
+		return fmt.Errorf("encoder save: %w", err)
+	}
+	c.st.Epoch = e
+	return c.cs.SetStatus(*c.st)
+}
+
+func (c *cellRun) logRecord(rec *results.Record) {
+	b, err := json.Marshal(rec)
+	if err == nil {
+		fmt.Fprintf(c.r.o.Log, "%s\n", b)
+	}
+}
+
+// stage2 trains the stage-2 classifier on frozen embeddings of the final
+// encoder and scores it on the whole test split.
+func (c *cellRun) stage2(ctx context.Context) error {
+	c.rec = c.newRecord(results.StageStage2, c.spec.Epochs)
+	rec := c.rec
+	comp, err := c.start(ctx, sdk.KindClassifier, *c.spec.Stage2)
+	if err != nil {
+		return err
+	}
+	clf, ok := comp.Impl.(sdk.Classifier)
+	if !ok {
+		return fmt.Errorf("component is not an sdk.Classifier")
+	}
+	var train, labels, test sdk.Matrix
+	err = c.phase(PhaseEncode, func() error {
+		var err error
+		if train, err = c.enc.Encode(ctx, sdk.SplitTrain, nil); err != nil {
+			return fmt.Errorf("encode train docs: %w", err)
+		}
+		if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+			return fmt.Errorf("encode labels: %w", err)
+		}
+		if test, err = c.enc.Encode(ctx, sdk.SplitTest, nil); err != nil {
+			return fmt.Errorf("encode test docs: %w", err)
+		}
+		rec.Items += train.Rows + labels.Rows + test.Rows
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var pred sdk.TopK
+	err = c.phase(PhaseTrain, func() error {
+		ts, err := clf.Train(ctx, sdk.TrainInput{TrainDocs: train, Labels: labels})
+		rec.Loss = ts.Loss
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	err = c.phase(PhasePredict, func() error {
+		var err error
+		pred, err = clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	if err := c.score(pred, c.ds.TestY.NRows); err != nil {
+		return err
+	}
+	for _, s := range rec.Wall {
+		c.elapsed += s
+	}
+	rec.Elapsed, rec.Time = c.elapsed, time.Now().UTC()
+	if err := c.cs.Append(*rec); err != nil {
+		return err
+	}
+	c.logRecord(rec)
+	return nil
+}

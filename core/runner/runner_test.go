@@ -1,0 +1,297 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xcbench/xcbench/core/grid"
+	"github.com/xcbench/xcbench/core/results"
+)
+
+const baseGrid = `
+name: fake
+datasets: [{name: fake, dir: .}]
+seeds: [1, 2]
+epochs: 4
+batch_size: 8
+eval: {every: 1, k: [1, 3]}
+encoder: {name: fake-enc, params: {lr: 0.3}}
+sampler: {name: fake-smp}
+classifier: {name: fake-knn}
+stage2: {name: fake-knn}
+matrix:
+  batch_size: [8, 16]
+`
+
+func loadGrid(t *testing.T, text string) (*grid.Grid, []grid.Cell) {
+	t.Helper()
+	g, err := grid.Parse(filepath.Join(t.TempDir(), "g.yaml"), []byte(text), grid.LoadOptions{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := grid.Expand(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, cells
+}
+
+func newRunner(t *testing.T, dir string, p Progress) *Runner {
+	t.Helper()
+	st, err := results.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Options{Launcher: RegistryLauncher{}, Store: st, Data: fakeData, Score: fakeScore, Progress: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// comparable strips what legitimately differs between runs: timings and
+// memory.
+func comparable(t *testing.T, dir string, cells []grid.Cell) string {
+	t.Helper()
+	st, _ := results.Open(dir)
+	var sb strings.Builder
+	for _, c := range cells {
+		recs, err := st.Cell(c.ID).Records()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			r.Wall, r.PeakRSS, r.Elapsed, r.Time = nil, nil, 0, time.Time{}
+			b, _ := json.Marshal(r)
+			sb.Write(b)
+			sb.WriteByte('\n')
+		}
+	}
+	return sb.String()
+}
+
+func TestRunGrid(t *testing.T) {
+	g, cells := loadGrid(t, baseGrid)
+	dir := t.TempDir()
+	sum, err := newRunner(t, dir, nil).Run(context.Background(), g, cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Done != 4 || sum.Failed != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	st, _ := results.Open(dir)
+	for _, c := range cells {
+		recs, err := st.Cell(c.ID).Records()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 5 || recs[4].Stage != results.StageStage2 {
+			t.Fatalf("cell %s: %d records, want 4 epochs + stage2", c.Name, len(recs))
+		}
+		first, last := recs[0], recs[3]
+		if first.Metrics["P@1"] > last.Metrics["P@1"] || last.Metrics["P@1"] < 0.5 {
+			t.Errorf("cell %s: P@1 %.2f -> %.2f: toy training did not help", c.Name, first.Metrics["P@1"], last.Metrics["P@1"])
+		}
+		if first.RefreshHardness == nil || recs[1].RefreshHardness != nil {
+			t.Errorf("refresh hardness should be set on refresh epochs only")
+		}
+		if first.Steps != (48+c.Spec.BatchSize-1)/c.Spec.BatchSize || first.Wall[PhaseTrain] <= 0 || first.Elapsed <= 0 {
+			t.Errorf("record bookkeeping: %+v", first)
+		}
+		if _, ok := first.PeakRSS["encoder"][PhaseTrain]; !ok {
+			t.Errorf("no encoder peak RSS for train: %v", first.PeakRSS)
+		}
+	}
+	man, err := st.ReadManifest()
+	if err != nil || len(man.Cells) != 4 || len(man.Plugins) != 3 || man.GridText == "" {
+		t.Fatalf("manifest: %d cells, plugins %v, err %v", len(man.Cells), man.Plugins, err)
+	}
+
+	// Same seeds, same results; a second Run skips everything.
+	dir2 := t.TempDir()
+	if _, err := newRunner(t, dir2, nil).Run(context.Background(), g, cells); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := comparable(t, dir, cells), comparable(t, dir2, cells); a != b {
+		t.Fatalf("two runs with the same seeds differ:\n%s\n%s", a, b)
+	}
+	sum, err = newRunner(t, dir, nil).Run(context.Background(), g, cells)
+	if err != nil || sum.Skipped != 4 || sum.Done != 0 {
+		t.Fatalf("rerun of a finished grid: %+v %v", sum, err)
+	}
+}
+
+// cancelAfter cancels the run after n training steps in total.
+type cancelAfter struct {
+	nopProgress
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Step() {
+	c.n--
+	if c.n == 0 {
+		c.cancel()
+	}
+}
+
+func TestResumeAfterCancel(t *testing.T) {
+	g, cells := loadGrid(t, baseGrid)
+	ref := t.TempDir()
+	if _, err := newRunner(t, ref, nil).Run(context.Background(), g, cells); err != nil {
+		t.Fatal(err)
+	}
+	want := comparable(t, ref, cells)
+
+	// cell 0 has 6 steps/epoch x 4 epochs; stop in epoch 1 of cell 1
+	// (epoch 1 runs without a refresh, so resume must replay epoch 0's).
+	tests := []struct {
+		name        string
+		steps       int
+		wantSkipped int
+	}{{"mid first epoch", 2, 0}, {"after first cell, epoch 1 of second", 24 + 3 + 1, 1}, {"mid third cell", 24 + 12 + 13, 2}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_, err := newRunner(t, dir, &cancelAfter{n: tc.steps, cancel: cancel}).Run(ctx, g, cells)
+			if err == nil {
+				t.Fatal("interrupted run returned no error")
+			}
+			st, _ := results.Open(dir)
+			s0, _ := st.Cell(cells[0].ID).Status()
+			if tc.steps > 24 && s0.State != results.StateDone {
+				t.Fatalf("first cell %+v", s0)
+			}
+			sum, err := newRunner(t, dir, nil).Run(context.Background(), g, cells)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Skipped != tc.wantSkipped {
+				t.Errorf("finished cell not skipped: %+v", sum)
+			}
+			if got := comparable(t, dir, cells); got != want {
+				t.Fatalf("resumed results differ from an uninterrupted run:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+func TestFailingComponentFailsOneCell(t *testing.T) {
+	g, cells := loadGrid(t, strings.Replace(strings.Replace(baseGrid, "seeds: [1, 2]", "seeds: [1]", 1), "  batch_size: [8, 16]", "  encoder.params.panic_at: [0, 3]\n  encoder.params.fail_at: [0, 5]\nexclude: [{encoder.params.panic_at: 3, encoder.params.fail_at: 5}]", 1))
+	if len(cells) != 3 {
+		t.Fatalf("%d cells", len(cells))
+	}
+	dir := t.TempDir()
+	sum, err := newRunner(t, dir, nil).Run(context.Background(), g, cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Done != 1 || sum.Failed != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	st, _ := results.Open(dir)
+	var errs []string
+	for _, c := range cells {
+		s, _ := st.Cell(c.ID).Status()
+		if s.State == results.StateFailed {
+			errs = append(errs, s.Error)
+		}
+	}
+	joined := strings.Join(errs, "\n")
+	if !strings.Contains(joined, "panic: fake encoder exploded") || !strings.Contains(joined, "plugin process exited") {
+		t.Fatalf("failure messages: %s", joined)
+	}
+}
+
+// TestKilledProcessResumes SIGKILLs a child process running the grid once
+// the first cell is done and the second has begun, then finishes the run
+// and compares with an uninterrupted one.
+func TestKilledProcessResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	text := strings.Replace(baseGrid, "params: {lr: 0.3}", "params: {lr: 0.3, step_sleep: 5}", 1)
+	g, cells := loadGrid(t, text)
+	ref := t.TempDir()
+	if _, err := newRunner(t, ref, nil).Run(context.Background(), g, cells); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	gfile := filepath.Join(dir, "grid.yaml")
+	if err := os.WriteFile(gfile, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildRun$")
+	cmd.Env = append(os.Environ(), "XCBENCH_RUNNER_CHILD="+gfile+"|"+out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := results.Open(out)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		s0, _ := st.Cell(cells[0].ID).Status()
+		s1, _ := st.Cell(cells[1].ID).Status()
+		if s0.State == results.StateDone && s1.Epoch >= 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("child made no progress")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	s1, _ := st.Cell(cells[1].ID).Status()
+	if s1.State != results.StateRunning {
+		t.Fatalf("second cell after SIGKILL: %+v", s1)
+	}
+	g2, err := grid.Load(gfile, grid.LoadOptions{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells2, _ := grid.Expand(g2)
+	sum, err := newRunner(t, out, nil).Run(context.Background(), g2, cells2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Skipped != 1 || sum.Done != 3 {
+		t.Errorf("resume summary %+v", sum)
+	}
+	if got, want := comparable(t, out, cells), comparable(t, ref, cells); got != want {
+		t.Fatalf("results after SIGKILL + resume differ:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestChildRun is the child half of TestKilledProcessResumes.
+func TestChildRun(t *testing.T) {
+	spec := os.Getenv("XCBENCH_RUNNER_CHILD")
+	if spec == "" {
+		t.Skip("child mode only")
+	}
+	gfile, out, _ := strings.Cut(spec, "|")
+	g, err := grid.Load(gfile, grid.LoadOptions{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := grid.Expand(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newRunner(t, out, nil).Run(context.Background(), g, cells); err != nil {
+		t.Fatal(err)
+	}
+}
