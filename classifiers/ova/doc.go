@@ -1,0 +1,22 @@
+// Package ova is NGAME's classifier stage (M-IV) on frozen embeddings: one
+// cosine classifier per label, initialised to the label's (normalised)
+// embedding and trained with the multi-positive triplet loss
+// (TripletMarginLossOHNMMulti: the lowest-scoring positives against the
+// hardest shortlisted negatives, softmax-weighted, margin 0.2) and sparse
+// Adam that moves only the rows of each batch's shortlist. Prediction
+// queries two indexes, label embeddings ("knn") and classifier vectors
+// ("clf"), re-scores the union of their candidates exactly and fuses the two
+// scores (a learned decision tree, a weighted sum, or either one alone).
+// Everything random flows from sdk.Config.Seed: the same seed and inputs
+// give the same weights, tree and predictions whatever GOMAXPROCS is.
+//
+// Departures from the reference: the fusion tree is fitted on held-out
+// training documents (param holdout) that the classifiers never train on,
+// instead of on optimistic predictions for the training set (holdout 0
+// restores the reference behaviour); both scores are computed exactly for
+// every candidate instead of treating a label missing from one index's list
+// as score 0; the warm-up is capped at a tenth of the scheduled steps so
+// small datasets reach the full learning rate; and the reference's
+// "diagonal = positive" fallback when the batch size equals the shortlist
+// size is not reproduced.
+package ova
