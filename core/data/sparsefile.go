@@ -189,6 +189,11 @@ func writeAtomic(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
 	if err := fill(f); err != nil {
 		f.Close()
 		os.Remove(tmp)

@@ -1,0 +1,247 @@
+package tfidfknn
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/xcbench/xcbench/core/data"
+	"github.com/xcbench/xcbench/core/sparse"
+	"github.com/xcbench/xcbench/plugins/sdk"
+)
+
+// Config selects the variant.
+type Config struct {
+	// K is the number of neighbours (default 10).
+	K int `json:"k"`
+	// Sublinear uses 1+ln(tf) instead of tf (default true via Default).
+	Sublinear bool `json:"sublinear"`
+	// IDF is "smooth" (ln((1+N)/(1+df))+1, scikit-learn's default), "plain"
+	// (ln(N/df)+1) or "none".
+	IDF string `json:"idf"`
+	// Power raises neighbour similarities before summing (1 = plain sum).
+	Power float64 `json:"power"`
+}
+
+// Default is the variant whose numbers are reported in the package tests.
+func Default() Config { return Config{K: 10, Sublinear: true, IDF: "smooth", Power: 1} }
+
+// Model holds the normalised training vectors and their inverted index.
+type Model struct {
+	cfg    Config
+	ds     *data.Dataset
+	idf    []float32
+	train  *sparse.CSR // normalised tf-idf rows
+	inv    *sparse.CSR // features x train docs
+	labels *sparse.CSR // train docs x labels
+}
+
+// Fit builds the model with Default() and k neighbours.
+func Fit(ds *data.Dataset, k int) (*Model, error) {
+	c := Default()
+	c.K = k
+	return FitConfig(ds, c)
+}
+
+// FitConfig builds the model from ds.TrainX and ds.TrainY.
+func FitConfig(ds *data.Dataset, c Config) (*Model, error) {
+	if c.K <= 0 {
+		return nil, fmt.Errorf("tfidfknn: k must be positive, got %d", c.K)
+	}
+	if c.Power == 0 {
+		c.Power = 1
+	}
+	if ds.TrainX == nil || ds.TrainY == nil {
+		return nil, fmt.Errorf("tfidfknn: dataset %q has no training features or labels", ds.Name)
+	}
+	x := ds.TrainX
+	df := make([]float64, x.NCols)
+	for k, j := range x.Indices {
+		if x.Data[k] != 0 {
+			df[j]++
+		}
+	}
+	n := float64(x.NRows)
+	idf := make([]float32, x.NCols)
+	for j := range idf {
+		switch c.IDF {
+		case "smooth", "":
+			idf[j] = float32(math.Log((1+n)/(1+df[j])) + 1)
+		case "plain":
+			if df[j] > 0 {
+				idf[j] = float32(math.Log(n/df[j]) + 1)
+			}
+		case "none":
+			idf[j] = 1
+		default:
+			return nil, fmt.Errorf("tfidfknn: unknown idf %q (want smooth, plain or none)", c.IDF)
+		}
+	}
+	m := &Model{cfg: c, ds: ds, idf: idf, labels: ds.TrainY}
+	m.train = m.Transform(x)
+	m.inv = m.train.Transpose()
+	return m, nil
+}
+
+// Config returns the variant in use.
+func (m *Model) Config() Config { return m.cfg }
+
+// Transform turns feature rows (same columns as the training features)
+// into normalised tf-idf rows.
+func (m *Model) Transform(x *sparse.CSR) *sparse.CSR {
+	out := &sparse.CSR{NRows: x.NRows, NCols: x.NCols, Indptr: slices.Clone(x.Indptr),
+		Indices: slices.Clone(x.Indices), Data: make([]float32, len(x.Data))}
+	for i := 0; i < x.NRows; i++ {
+		lo, hi := x.Indptr[i], x.Indptr[i+1]
+		var ss float64
+		for k := lo; k < hi; k++ {
+			tf := float64(x.Data[k])
+			if m.cfg.Sublinear && tf > 0 {
+				tf = 1 + math.Log(tf)
+			}
+			var w float64
+			if j := x.Indices[k]; int(j) < len(m.idf) {
+				w = tf * float64(m.idf[j])
+			}
+			out.Data[k] = float32(w)
+			ss += w * w
+		}
+		if ss > 0 {
+			inv := float32(1 / math.Sqrt(ss))
+			for k := lo; k < hi; k++ {
+				out.Data[k] *= inv
+			}
+		}
+	}
+	return out
+}
+
+// PredictSplit predicts the dataset's train or test documents.
+func (m *Model) PredictSplit(ctx context.Context, split sdk.Split, topK int) (sdk.TopK, error) {
+	switch split {
+	case sdk.SplitTest:
+		return m.predict(ctx, m.Transform(m.ds.TestX), topK, false)
+	case sdk.SplitTrain:
+		return m.predict(ctx, m.train, topK, true)
+	}
+	return sdk.TopK{}, fmt.Errorf("tfidfknn: cannot predict split %q", split)
+}
+
+// Predict scores arbitrary feature rows (raw tf, the training columns).
+func (m *Model) Predict(ctx context.Context, x *sparse.CSR, topK int) (sdk.TopK, error) {
+	if x.NCols > m.train.NCols {
+		return sdk.TopK{}, fmt.Errorf("tfidfknn: %d feature columns, model has %d", x.NCols, m.train.NCols)
+	}
+	return m.predict(ctx, m.Transform(x), topK, false)
+}
+
+type scored struct {
+	id int32
+	s  float32
+}
+
+func (m *Model) predict(ctx context.Context, q *sparse.CSR, topK int, leaveOut bool) (sdk.TopK, error) {
+	if topK <= 0 {
+		return sdk.TopK{}, fmt.Errorf("tfidfknn: top-k must be positive, got %d", topK)
+	}
+	out := sdk.TopK{Rows: q.NRows, K: topK, Labels: make([]int32, q.NRows*topK), Scores: make([]float32, q.NRows*topK)}
+	const block = 256
+	nblocks := (q.NRows + block - 1) / block
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Go(func() {
+			sim := make([]float32, m.train.NRows)
+			lscore := make([]float32, m.labels.NCols)
+			var touched []int32
+			var nbrs, labs []scored
+			var seenL []int32
+			for b := range next {
+				for i := b * block; i < min(q.NRows, (b+1)*block); i++ {
+					// Accumulate dot products through the inverted index.
+					touched = touched[:0]
+					cols, vals := q.Row(i)
+					for k, f := range cols {
+						if int(f) >= m.inv.NRows {
+							continue
+						}
+						docs, dv := m.inv.Row(int(f))
+						for d, doc := range docs {
+							if sim[doc] == 0 {
+								touched = append(touched, doc)
+							}
+							sim[doc] += vals[k] * dv[d]
+						}
+					}
+					nbrs = nbrs[:0]
+					for _, d := range touched {
+						if s := sim[d]; s > 0 && !(leaveOut && int(d) == i) {
+							nbrs = append(nbrs, scored{d, s})
+						}
+						sim[d] = 0
+					}
+					nbrs = topScored(nbrs, m.cfg.K)
+					seenL = seenL[:0]
+					for _, nb := range nbrs {
+						w := nb.s
+						if m.cfg.Power != 1 {
+							w = float32(math.Pow(float64(w), m.cfg.Power))
+						}
+						ls, _ := m.labels.Row(int(nb.id))
+						for _, l := range ls {
+							if lscore[l] == 0 {
+								seenL = append(seenL, l)
+							}
+							lscore[l] += w
+						}
+					}
+					labs = labs[:0]
+					for _, l := range seenL {
+						labs = append(labs, scored{l, lscore[l]})
+						lscore[l] = 0
+					}
+					labs = topScored(labs, topK)
+					rl, rs := out.Row(i)
+					for j := range rl {
+						if j < len(labs) {
+							rl[j], rs[j] = labs[j].id, labs[j].s
+						} else {
+							rl[j], rs[j] = -1, 0
+						}
+					}
+				}
+			}
+		})
+	}
+	var err error
+	for b := 0; b < nblocks; b++ {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		next <- b
+	}
+	close(next)
+	wg.Wait()
+	if err != nil {
+		return sdk.TopK{}, fmt.Errorf("tfidfknn: %w", err)
+	}
+	return out, nil
+}
+
+// topScored sorts by score descending, id ascending, and keeps k.
+func topScored(s []scored, k int) []scored {
+	slices.SortFunc(s, func(a, b scored) int {
+		if c := cmp.Compare(b.s, a.s); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	if len(s) > k {
+		s = s[:k]
+	}
+	return s
+}
