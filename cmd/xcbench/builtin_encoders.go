@@ -1,0 +1,6 @@
+package main
+
+// Built-in encoders register themselves in plugins/registry from init.
+import (
+	_ "github.com/xcbench/xcbench/encoders/bow"
+)

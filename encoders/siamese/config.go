@@ -1,0 +1,149 @@
+package siamese
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/xcbench/xcbench/plugins/sdk"
+)
+
+// TrainConfig holds the parameters every Siamese encoder shares. Encoders
+// embed it with `koanf:",squash"` next to their own network parameters.
+type TrainConfig struct {
+	Backend      string  `koanf:"backend"`
+	LR           float64 `koanf:"lr"`
+	WeightDecay  float64 `koanf:"weight_decay"`
+	WarmupSteps  int     `koanf:"warmup_steps"`
+	TotalSteps   int     `koanf:"total_steps"`
+	Loss         string  `koanf:"loss"`
+	Margin       float64 `koanf:"margin"`
+	NumNegatives int     `koanf:"num_negatives"`
+	Tau          float64 `koanf:"tau"`
+	Temperature  float64 `koanf:"temperature"`
+	BatchSize    int     `koanf:"batch_size"`
+	EncodeBatch  int     `koanf:"encode_batch"`
+}
+
+// DefaultTrainConfig is NGAME's M1 setting except the learning rate (2e-4
+// is tuned for a pretrained DistilBERT; small encoders from scratch want more).
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{
+		LR: 1e-3, WarmupSteps: 100, Loss: "triplet", Margin: 0.3, NumNegatives: 10, Tau: 0.1,
+		Temperature: 0.05, BatchSize: 256, EncodeBatch: 512,
+	}
+}
+
+// TrainDocs documents TrainConfig for ConfigSchema.
+var TrainDocs = map[string]string{
+	"backend":       `GoMLX backend: "" = $XCBENCH_BACKEND or pure-Go "go:parallelism=-1"; "xla:cuda" or "xla:/abs/plugin.so" need a build with -tags xla`,
+	"lr":            "AdamW peak learning rate",
+	"weight_decay":  "AdamW decoupled weight decay (not applied to biases and norms)",
+	"warmup_steps":  "linear warm-up steps",
+	"total_steps":   "step at which the linearly decayed learning rate reaches 0 (0 = no decay)",
+	"loss":          `"triplet" (NGAME TripletMarginLossOHNM) or "infonce"`,
+	"margin":        "triplet margin",
+	"num_negatives": "triplet: hardest candidates per document (k)",
+	"tau":           "triplet: softmax temperature of the negative weighting",
+	"temperature":   "infonce: temperature",
+	"batch_size":    "compiled training batch size; smaller batches are padded and masked",
+	"encode_batch":  "compiled batch size of Encode",
+}
+
+// Validate checks ranges.
+func (c TrainConfig) Validate() error {
+	switch {
+	case c.LR <= 0:
+		return fmt.Errorf("%w: lr must be > 0, got %g", sdk.ErrInvalidConfig, c.LR)
+	case c.WeightDecay < 0:
+		return fmt.Errorf("%w: weight_decay must be >= 0", sdk.ErrInvalidConfig)
+	case c.WarmupSteps < 0 || c.TotalSteps < 0:
+		return fmt.Errorf("%w: warmup_steps and total_steps must be >= 0", sdk.ErrInvalidConfig)
+	case c.TotalSteps > 0 && c.TotalSteps <= c.WarmupSteps:
+		return fmt.Errorf("%w: total_steps %d must exceed warmup_steps %d", sdk.ErrInvalidConfig, c.TotalSteps, c.WarmupSteps)
+	case c.Loss != "triplet" && c.Loss != "infonce":
+		return fmt.Errorf("%w: loss %q: want triplet or infonce", sdk.ErrInvalidConfig, c.Loss)
+	case c.NumNegatives < 1:
+		return fmt.Errorf("%w: num_negatives must be >= 1", sdk.ErrInvalidConfig)
+	case c.Tau <= 0 || c.Temperature <= 0:
+		return fmt.Errorf("%w: tau and temperature must be > 0", sdk.ErrInvalidConfig)
+	case c.BatchSize < 2 || c.EncodeBatch < 1:
+		return fmt.Errorf("%w: batch_size must be >= 2 and encode_batch >= 1", sdk.ErrInvalidConfig)
+	}
+	return nil
+}
+
+// DecodeParams decodes JSON params into out (a pointer to a struct already
+// holding the defaults), strictly: an unknown key is an error wrapping
+// sdk.ErrInvalidConfig that names the key.
+func DecodeParams(raw json.RawMessage, out any) error {
+	m := map[string]any{}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("%w: params: %w", sdk.ErrInvalidConfig, err)
+		}
+	}
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		ErrorUnused: true, WeaklyTypedInput: true, TagName: "koanf", Result: out,
+	})
+	if err != nil {
+		return err
+	}
+	if err := dec.Decode(m); err != nil {
+		return fmt.Errorf("%w: params: %w", sdk.ErrInvalidConfig, err)
+	}
+	return nil
+}
+
+// Schema builds the ConfigSchema JSON (name -> {type, default, doc}) from a
+// struct value holding the defaults and a doc per koanf key. It fails when a
+// field has no doc or a doc has no field, so the two cannot drift apart.
+func Schema(defaults any, docs map[string]string) (json.RawMessage, error) {
+	type entry struct {
+		Type    string `json:"type"`
+		Default any    `json:"default"`
+		Doc     string `json:"doc"`
+	}
+	out := map[string]entry{}
+	var walk func(v reflect.Value) error
+	walk = func(v reflect.Value) error {
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("koanf")
+			if strings.Contains(tag, "squash") {
+				if err := walk(v.Field(i)); err != nil {
+					return err
+				}
+				continue
+			}
+			doc, ok := docs[tag]
+			if !ok {
+				return fmt.Errorf("schema: param %q has no doc", tag)
+			}
+			typ := map[reflect.Kind]string{reflect.Int: "int", reflect.Float64: "float", reflect.String: "string", reflect.Bool: "bool"}[f.Type.Kind()]
+			if typ == "" {
+				return fmt.Errorf("schema: param %q has unsupported kind %s", tag, f.Type.Kind())
+			}
+			out[tag] = entry{Type: typ, Default: v.Field(i).Interface(), Doc: doc}
+		}
+		return nil
+	}
+	if err := walk(reflect.Indirect(reflect.ValueOf(defaults))); err != nil {
+		return nil, err
+	}
+	var extra []string
+	for k := range docs {
+		if _, ok := out[k]; !ok {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return nil, fmt.Errorf("schema: docs for unknown params %v", extra)
+	}
+	return json.Marshal(out)
+}

@@ -1,0 +1,420 @@
+package siamese
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"sync"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/xcbench/xcbench/core/data"
+	"github.com/xcbench/xcbench/core/sparse"
+	"github.com/xcbench/xcbench/encoders/gomlxkit"
+	"github.com/xcbench/xcbench/encoders/loss"
+	"github.com/xcbench/xcbench/encoders/optim"
+	"github.com/xcbench/xcbench/plugins/sdk"
+)
+
+// Service trains and runs one Arch. Create with New after the Arch is built.
+type Service struct {
+	mu      sync.Mutex
+	name    string
+	arch    Arch
+	ds      *data.Dataset
+	cfg     TrainConfig
+	backend backends.Backend
+	opt     *optim.AdamW
+	// train[hasNegatives] and encode are compiled lazily; graph.Exec caches
+	// one compiled graph per input-shape combination.
+	train  [2]*Exec
+	encode *Exec
+	bank   []float32
+	// lastStep is the wall time of the latest TrainStep (for benchmarks).
+	lastStep time.Duration
+}
+
+// New builds the service; ds.TrainY is needed for the in-batch mask.
+func New(name string, arch Arch, ds *data.Dataset, cfg TrainConfig) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if ds == nil || ds.TrainY == nil {
+		return nil, fmt.Errorf("encoder %s: dataset has no training labels", name)
+	}
+	b, err := gomlxkit.NewBackend(cfg.Backend)
+	if err != nil {
+		return nil, fmt.Errorf("encoder %s: %w: %w", name, sdk.ErrInvalidConfig, err)
+	}
+	return &Service{
+		name: name, arch: arch, ds: ds, cfg: cfg, backend: b,
+		opt:  optim.New(optim.Schedule{LR: cfg.LR, Warmup: cfg.WarmupSteps, Total: cfg.TotalSteps}, cfg.WeightDecay),
+		bank: make([]float32, arch.NumItems(sdk.SplitTrain)*arch.Dim()),
+	}, nil
+}
+
+// Arch returns the network (for tests and checkpoints).
+func (s *Service) Arch() Arch { return s.arch }
+
+// Step returns the number of optimiser updates done.
+func (s *Service) Step() int { s.mu.Lock(); defer s.mu.Unlock(); return s.opt.Step }
+
+// pow2 rounds n up to a power of two (at least lo), capped at hi when hi > 0.
+func pow2(n, lo, hi int) int {
+	n = max(n, lo, 1)
+	p := 1 << bits.Len(uint(n-1))
+	if hi > 0 && p > hi {
+		p = max(hi, n)
+	}
+	return p
+}
+
+// tokenBatch is a group of items laid out for the graph.
+type tokenBatch struct {
+	idx []int32
+	w   []float32
+}
+
+// assembler lays out several groups of items over one shared set of unique
+// table rows, in first-seen order (deterministic).
+type assembler struct {
+	arch  Arch
+	local map[int32]int32
+	rows  []int32
+	s     int
+}
+
+func (a *assembler) add(items [][]int32, weights [][]float32, n int) tokenBatch {
+	tb := tokenBatch{idx: make([]int32, n*a.s), w: make([]float32, n*a.s)}
+	for i := range items {
+		for j, tok := range items[i] {
+			l, ok := a.local[tok]
+			if !ok {
+				l = int32(len(a.rows))
+				a.local[tok] = l
+				a.rows = append(a.rows, tok)
+			}
+			tb.idx[i*a.s+j] = l
+			tb.w[i*a.s+j] = weights[i][j]
+		}
+	}
+	return tb
+}
+
+// gatherRows copies the used table rows into a [U, D] block (padding rows 0).
+func (s *Service) gatherRows(rows []int32, u int) []float32 {
+	d := s.arch.Dim()
+	t := s.arch.Table().Data
+	out := make([]float32, u*d)
+	for i, r := range rows {
+		copy(out[i*d:(i+1)*d], t[int(r)*d:int(r+1)*d])
+	}
+	return out
+}
+
+func (s *Service) items(split sdk.Split, ids []int32) ([][]int32, [][]float32, int, error) {
+	toks := make([][]int32, len(ids))
+	ws := make([][]float32, len(ids))
+	longest := 0
+	n := int32(s.arch.NumItems(split))
+	for i, id := range ids {
+		if id < 0 || id >= n {
+			return nil, nil, 0, fmt.Errorf("encoder %s: %s id %d out of range [0,%d)", s.name, split, id, n)
+		}
+		toks[i], ws[i] = s.arch.Item(split, id)
+		longest = max(longest, len(toks[i]))
+	}
+	return toks, ws, longest, nil
+}
+
+func (s *Service) paramTensors() []any {
+	ps := s.arch.Params()
+	out := make([]any, len(ps))
+	for i, p := range ps {
+		out[i] = tensors.FromFlatDataAndDimensions(p.Data, p.Dims...)
+	}
+	return out
+}
+
+// embed applies the arch and L2-normalises.
+func (s *Service) embed(params []*Node, rows, idx, w *Node) *Node {
+	return L2Normalize(s.arch.Build(params, rows, idx, w), -1)
+}
+
+func (s *Service) trainExec(hasNeg bool) (*Exec, error) {
+	k := 0
+	if hasNeg {
+		k = 1
+	}
+	if s.train[k] != nil {
+		return s.train[k], nil
+	}
+	np := len(s.arch.Params())
+	cfg := s.cfg
+	fn := func(in []*Node) []*Node {
+		params := in[:np]
+		rows := in[np]
+		dIdx, dW, lIdx, lW := in[np+1], in[np+2], in[np+3], in[np+4]
+		rest := in[np+5:]
+		var negs *Node
+		if hasNeg {
+			nIdx, nW := rest[0], rest[1]
+			rest = rest[2:]
+			b := dIdx.Shape().Dimensions[0]
+			ne := s.embed(params, rows, nIdx, nW)
+			negs = Reshape(ne, b, nIdx.Shape().Dimensions[0]/b, s.arch.Dim())
+		}
+		allow, valid := rest[0], rest[1]
+		de := s.embed(params, rows, dIdx, dW)
+		le := s.embed(params, rows, lIdx, lW)
+		pos, cand := loss.Scores(de, le, negs)
+		var out loss.Output
+		if cfg.Loss == "infonce" {
+			out = loss.InfoNCE(pos, cand, allow, valid, cfg.Temperature)
+		} else {
+			out = loss.TripletOHNM(pos, cand, allow, valid, cfg.NumNegatives, cfg.Margin, cfg.Tau)
+		}
+		wrt := append(append([]*Node{}, params...), rows)
+		grads := Gradient(out.Loss, wrt...)
+		return append([]*Node{out.Loss, out.Hardness, StopGradient(de)}, grads...)
+	}
+	e, err := NewExec(s.backend, fn)
+	if err != nil {
+		return nil, err
+	}
+	e.SetMaxCache(-1)
+	s.train[k] = e
+	return e, nil
+}
+
+// TrainStep implements sdk.Encoder.
+func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats, err error) {
+	defer gomlxkit.Recover(&err, "encoder "+s.name+": train step")
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("%w: %w", sdk.ErrCanceled, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := time.Now()
+	n := len(b.Docs)
+	if n == 0 {
+		return st, fmt.Errorf("encoder %s: empty batch", s.name)
+	}
+	if len(b.Positives) != n || (b.Negatives != nil && len(b.Negatives) != n) {
+		return st, fmt.Errorf("encoder %s: batch has %d docs, %d positives, %d negative lists", s.name, n, len(b.Positives), len(b.Negatives))
+	}
+	bc := s.cfg.BatchSize
+	if n > bc {
+		bc = pow2(n, 2, 0)
+	}
+	kn := 0
+	for _, ns := range b.Negatives {
+		kn = max(kn, len(ns))
+	}
+	hasNeg := kn > 0
+	if hasNeg {
+		kn = pow2(kn, 1, 0)
+	}
+	dTok, dW, dl, err := s.items(sdk.SplitTrain, b.Docs)
+	if err != nil {
+		return st, err
+	}
+	lTok, lW, ll, err := s.items(sdk.SplitLabels, b.Positives)
+	if err != nil {
+		return st, err
+	}
+	longest := max(dl, ll)
+	var nTok [][]int32
+	var nW [][]float32
+	negCount := 0
+	if hasNeg {
+		flat := make([]int32, 0, n*kn)
+		slot := make([]int, 0, n*kn)
+		for i, ns := range b.Negatives {
+			for j, id := range ns {
+				flat = append(flat, id)
+				slot = append(slot, i*kn+j)
+			}
+		}
+		ft, fw, nl, err := s.items(sdk.SplitLabels, flat)
+		if err != nil {
+			return st, err
+		}
+		longest = max(longest, nl)
+		nTok = make([][]int32, bc*kn)
+		nW = make([][]float32, bc*kn)
+		for i, sl := range slot {
+			nTok[sl], nW[sl] = ft[i], fw[i]
+		}
+		negCount = len(flat)
+	}
+	a := &assembler{arch: s.arch, local: map[int32]int32{}, s: pow2(longest, 4, s.arch.MaxLen())}
+	docs := a.add(dTok, dW, bc)
+	labs := a.add(lTok, lW, bc)
+	var negs tokenBatch
+	if hasNeg {
+		negs = a.add(nTok, nW, bc*kn)
+	}
+	u := pow2(len(a.rows), 16, 0)
+	d := s.arch.Dim()
+
+	c := bc + kn
+	allow, valid := CandidateMask(s.ds.TrainY, b, bc, kn)
+
+	exec, err := s.trainExec(hasNeg)
+	if err != nil {
+		return st, err
+	}
+	args := s.paramTensors()
+	args = append(args,
+		tensors.FromFlatDataAndDimensions(s.gatherRows(a.rows, u), u, d),
+		tensors.FromFlatDataAndDimensions(docs.idx, bc, a.s), tensors.FromFlatDataAndDimensions(docs.w, bc, a.s),
+		tensors.FromFlatDataAndDimensions(labs.idx, bc, a.s), tensors.FromFlatDataAndDimensions(labs.w, bc, a.s))
+	if hasNeg {
+		args = append(args, tensors.FromFlatDataAndDimensions(negs.idx, bc*kn, a.s), tensors.FromFlatDataAndDimensions(negs.w, bc*kn, a.s))
+	}
+	args = append(args, tensors.FromFlatDataAndDimensions(allow, bc, c), tensors.FromFlatDataAndDimensions(valid, bc))
+	outs, err := exec.Exec(args...)
+	if err != nil {
+		return st, fmt.Errorf("encoder %s: train step: %w", s.name, err)
+	}
+	defer func() {
+		for _, t := range outs {
+			_ = t.FinalizeAll()
+		}
+	}()
+	st.Loss = float64(tensors.ToScalar[float32](outs[0]))
+	st.Hardness = float64(tensors.ToScalar[float32](outs[1]))
+	st.Items = 2*n + negCount
+	emb := tensors.MustCopyFlatData[float32](outs[2])
+
+	lr := s.opt.Begin()
+	for i, p := range s.arch.Params() {
+		if err := s.opt.Dense(p, tensors.MustCopyFlatData[float32](outs[3+i]), lr); err != nil {
+			return st, err
+		}
+	}
+	tg := tensors.MustCopyFlatData[float32](outs[3+len(s.arch.Params())])
+	if err := s.opt.Rows(s.arch.Table(), a.rows, tg[:len(a.rows)*d], lr); err != nil {
+		return st, err
+	}
+	for i := range n {
+		doc := int(b.Docs[i])
+		copy(s.bank[doc*d:(doc+1)*d], emb[i*d:(i+1)*d])
+	}
+	s.lastStep = time.Since(start)
+	return st, nil
+}
+
+func (s *Service) encodeExec() (*Exec, error) {
+	if s.encode != nil {
+		return s.encode, nil
+	}
+	np := len(s.arch.Params())
+	e, err := NewExec(s.backend, func(in []*Node) *Node {
+		return s.embed(in[:np], in[np], in[np+1], in[np+2])
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.SetMaxCache(-1)
+	s.encode = e
+	return e, nil
+}
+
+// CandidateMask builds the [bc, bc+kn] allow mask and the [bc] valid
+// vector of a batch padded to bc rows and kn explicit negatives per row.
+// Column j < bc (in-batch label of row j) is a negative for row i unless
+// that label is one of doc i's positives in trainY or equals row i's own
+// sampled positive (so repeated labels and the diagonal are excluded);
+// column bc+j is row i's j-th explicit negative under the same rule.
+// Padding rows and columns are never allowed.
+func CandidateMask(trainY *sparse.CSR, b sdk.Batch, bc, kn int) (allow, valid []float32) {
+	n := len(b.Docs)
+	c := bc + kn
+	allow = make([]float32, bc*c)
+	valid = make([]float32, bc)
+	for i := range n {
+		valid[i] = 1
+		doc := int(b.Docs[i])
+		for j := range n {
+			if b.Positives[j] != b.Positives[i] && !trainY.Has(doc, b.Positives[j]) {
+				allow[i*c+j] = 1
+			}
+		}
+		if kn > 0 && b.Negatives != nil {
+			for j, lab := range b.Negatives[i] {
+				if lab != b.Positives[i] && !trainY.Has(doc, lab) {
+					allow[i*c+bc+j] = 1
+				}
+			}
+		}
+	}
+	return allow, valid
+}
+
+// Encode implements sdk.Encoder.
+func (s *Service) Encode(ctx context.Context, split sdk.Split, ids []int32) (m sdk.Matrix, err error) {
+	defer gomlxkit.Recover(&err, "encoder "+s.name+": encode "+string(split))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch split {
+	case sdk.SplitTrain, sdk.SplitTest, sdk.SplitLabels:
+	default:
+		return m, fmt.Errorf("encoder %s: unknown split %q", s.name, split)
+	}
+	if ids == nil {
+		ids = make([]int32, s.arch.NumItems(split))
+		for i := range ids {
+			ids[i] = int32(i)
+		}
+	}
+	d := s.arch.Dim()
+	out := make([]float32, len(ids)*d)
+	exec, err := s.encodeExec()
+	if err != nil {
+		return m, err
+	}
+	eb := s.cfg.EncodeBatch
+	for from := 0; from < len(ids); from += eb {
+		if err := ctx.Err(); err != nil {
+			return m, fmt.Errorf("%w: %w", sdk.ErrCanceled, err)
+		}
+		chunk := ids[from:min(from+eb, len(ids))]
+		toks, ws, longest, err := s.items(split, chunk)
+		if err != nil {
+			return m, err
+		}
+		a := &assembler{arch: s.arch, local: map[int32]int32{}, s: pow2(longest, 4, s.arch.MaxLen())}
+		tb := a.add(toks, ws, eb)
+		u := pow2(len(a.rows), 16, 0)
+		args := append(s.paramTensors(),
+			tensors.FromFlatDataAndDimensions(s.gatherRows(a.rows, u), u, d),
+			tensors.FromFlatDataAndDimensions(tb.idx, eb, a.s), tensors.FromFlatDataAndDimensions(tb.w, eb, a.s))
+		res, err := exec.Exec1(args...)
+		if err != nil {
+			return m, fmt.Errorf("encoder %s: encode: %w", s.name, err)
+		}
+		e := tensors.MustCopyFlatData[float32](res)
+		_ = res.FinalizeAll()
+		copy(out[from*d:], e[:len(chunk)*d])
+	}
+	return sdk.Matrix{Rows: len(ids), Cols: d, Data: out}, nil
+}
+
+// MemoryBank implements sdk.MemoryBanker: the training documents'
+// embeddings from their latest training forward pass (zero rows for
+// documents not seen yet).
+func (s *Service) MemoryBank(ctx context.Context) (sdk.Matrix, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sdk.Matrix{Rows: len(s.bank) / s.arch.Dim(), Cols: s.arch.Dim(), Data: append([]float32(nil), s.bank...)}, nil
+}
+
+// Bucket exposes the shape rounding for tests.
+func Bucket(n, lo, hi int) int { return pow2(n, lo, hi) }
+
+// Dataset returns the dataset the service trains on.
+func (s *Service) Dataset() *data.Dataset { return s.ds }
