@@ -54,7 +54,7 @@ func (c *Classifier) Configure(ctx context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	ds, err := openDataset(ctx, cfg.Dataset)
+	ds, err := knn.OpenDataset(ctx, cfg.Dataset)
 	if err != nil {
 		return fmt.Errorf("ova: configure: %w", err)
 	}
