@@ -18,5 +18,7 @@
 // as score 0; the warm-up is capped at a tenth of the scheduled steps so
 // small datasets reach the full learning rate; and the reference's
 // "diagonal = positive" fallback when the batch size equals the shortlist
-// size is not reproduced.
+// size is not reproduced. Cluster batching uses one fixed cluster size
+// (re-clustered every cluster_every epochs) instead of the reference's
+// cluster-size curriculum.
 package ova

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xcbench/xcbench/classifiers/fusion"
 	"github.com/xcbench/xcbench/classifiers/knn"
+	"github.com/xcbench/xcbench/core/cluster"
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/plugins/registry"
 	"github.com/xcbench/xcbench/plugins/sdk"
@@ -191,8 +192,25 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 	tr.schedule(epochs * steps)
 	var lastLoss float64
 	order := slices.Clone(train)
+	var clusters [][]int32
 	for e := 0; e < epochs; e++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		if c.p.Batching == "clusters" {
+			if e%c.p.ClusterEvery == 0 {
+				clusters, err = cluster.BalancedSubset(ctx, x, docs.Rows, D, train, cluster.Options{
+					NumClusters: (len(train) + c.p.ClusterSize - 1) / c.p.ClusterSize,
+					Threads:     threads, Seed: c.seed ^ uint64(e+1)*0x9e3779b97f4a7c15})
+				if err != nil {
+					return st, fmt.Errorf("ova: train: epoch %d: clustering: %w", e, err)
+				}
+			}
+			rng.Shuffle(len(clusters), func(i, j int) { clusters[i], clusters[j] = clusters[j], clusters[i] })
+			order = order[:0]
+			for _, cl := range clusters {
+				order = append(order, cl...)
+			}
+		} else {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
 		sum := 0.0
 		for b := 0; b < len(order); b += B {
 			l, err := tr.trainStep(ctx, order[b:min(b+B, len(order))])

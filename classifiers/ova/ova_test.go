@@ -92,14 +92,31 @@ func TestTrainingAndFusion(t *testing.T) {
 	}
 }
 
-func TestAnnShortlistTrains(t *testing.T) {
+func TestTrainingVariants(t *testing.T) {
 	set := makeNoisySet(t, 4, 200, 32, 2000, 500, 1.0, 0.4, 1.5)
-	c := train(t, set, 3, `{`+fastParams+`, "shortlist": "ann", "num_nbrs": 20, "fusion": "none"}`)
 	k := train(t, set, 3, `{"epochs": 0, "fusion": "knn"}`)
-	po, pk := precisionAt(predict(t, c, set, 1), set.ds.TestY, 1), precisionAt(predict(t, k, set, 1), set.ds.TestY, 1)
-	t.Logf("ann shortlist P@1 %.4f, knn %.4f", po, pk)
-	if po < pk+0.05 {
-		t.Errorf("ann-shortlist ova P@1 %.4f does not improve on knn %.4f", po, pk)
+	pk := precisionAt(predict(t, k, set, 1), set.ds.TestY, 1)
+	cases := []struct{ name, params string }{
+		{"ann shortlist", `"shortlist": "ann", "num_nbrs": 20`},
+		{"cluster batches", `"batching": "clusters", "cluster_size": 32, "cluster_every": 5`},
+		{"no dropout", `"dropout": 0`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			params := `{` + fastParams + `, "fusion": "none", ` + tc.params + `}`
+			c := train(t, set, 3, params)
+			po := precisionAt(predict(t, c, set, 1), set.ds.TestY, 1)
+			t.Logf("P@1 %.4f, knn %.4f", po, pk)
+			if po < pk+0.05 {
+				t.Errorf("P@1 %.4f does not improve on knn %.4f by 5 points", po, pk)
+			}
+			again := train(t, set, 3, params)
+			w1, _, _ := c.Weights()
+			w2, _, _ := again.Weights()
+			if !slices.Equal(w1, w2) {
+				t.Error("same seed gave different weights")
+			}
+		})
 	}
 }
 
@@ -132,6 +149,7 @@ func TestStrictConfig(t *testing.T) {
 		{"bad shortlist", `{"shortlist": "hard"}`, "shortlist"},
 		{"bad fusion", `{"fusion": "max"}`, "fusion"},
 		{"bad batching", `{"batching": "sorted"}`, "batching"},
+		{"bad cluster size", `{"batching": "clusters", "cluster_size": 0}`, "cluster_size"},
 		{"bad dropout", `{"dropout": 1}`, "dropout"},
 		{"bad holdout", `{"holdout": -0.1}`, "holdout"},
 		{"bad index", `{"index": "ivf"}`, "index"},

@@ -23,6 +23,8 @@ type Params struct {
 	Shortlist    string  `json:"shortlist"`
 	NumNbrs      int     `json:"num_nbrs"`
 	Batching     string  `json:"batching"`
+	ClusterSize  int     `json:"cluster_size"`
+	ClusterEvery int     `json:"cluster_every"`
 	Fusion       string  `json:"fusion"`
 	Beta         float64 `json:"beta"`
 	SumWeight    float64 `json:"sum_weight"`
@@ -38,6 +40,7 @@ func DefaultParams() Params {
 		Epochs: 100, BatchSize: 2048, LR: 1e-3, WarmupSteps: 500, Dropout: 0.5,
 		Margin: 0.2, NumPositives: 3, NumNegatives: 5,
 		Shortlist: "inbatch", NumNbrs: 100, Batching: "random",
+		ClusterSize: 64, ClusterEvery: 5,
 		Fusion: "tree", Beta: 1.0, SumWeight: 0.5, Holdout: 0.1,
 		TreeDepth: 7, TreeMaxDocs: 75000,
 	}
@@ -61,7 +64,9 @@ func schema() []knn.SchemaParam {
 		{Name: "num_negatives", Type: "int", Default: d.NumNegatives, Doc: "highest-scoring shortlisted negatives per document in the loss"},
 		{Name: "shortlist", Type: "string", Default: d.Shortlist, Doc: "training shortlist: inbatch (union of the batch's positives, as the released NGAME) or ann (each document's num_nbrs nearest label embeddings plus its positives, as SiameseXML)"},
 		{Name: "num_nbrs", Type: "int", Default: d.NumNbrs, Doc: "depth of both prediction indexes and of the ann shortlist"},
-		{Name: "batching", Type: "string", Default: d.Batching, Doc: "batch order: random (shuffled each epoch)"},
+		{Name: "batching", Type: "string", Default: d.Batching, Doc: "batch order: random (shuffled each epoch) or clusters (NGAME: balanced 2-means clusters of the frozen training-doc embeddings, cluster order shuffled each epoch)"},
+		{Name: "cluster_size", Type: "int", Default: d.ClusterSize, Doc: "documents per cluster for batching=clusters (the count is rounded up to a power of two, as pyxclib)"},
+		{Name: "cluster_every", Type: "int", Default: d.ClusterEvery, Doc: "re-cluster every this many epochs with a fresh seed (reference refresh interval 5)"},
 		{Name: "fusion", Type: "string", Default: d.Fusion, Doc: "score fusion: tree (beta*(P_tree+knn)+clf), sum (w*clf+(1-w)*knn), none (clf only), knn (knn only)"},
 		{Name: "beta", Type: "float", Default: d.Beta, Doc: "tree fusion weight beta"},
 		{Name: "sum_weight", Type: "float", Default: d.SumWeight, Doc: "sum fusion weight w of the clf score"},
@@ -98,8 +103,10 @@ func (p Params) validate() error {
 		return bad("shortlist %q: want inbatch or ann", p.Shortlist)
 	case p.NumNbrs <= 0:
 		return bad("num_nbrs %d <= 0", p.NumNbrs)
-	case p.Batching != "random":
-		return bad("batching %q: want random", p.Batching)
+	case p.Batching != "random" && p.Batching != "clusters":
+		return bad("batching %q: want random or clusters", p.Batching)
+	case p.ClusterSize <= 0 || p.ClusterEvery <= 0:
+		return bad("cluster_size and cluster_every must be > 0")
 	case p.Fusion != "tree" && p.Fusion != "sum" && p.Fusion != "none" && p.Fusion != "knn":
 		return bad("fusion %q: want tree, sum, none or knn", p.Fusion)
 	case !(p.SumWeight >= 0 && p.SumWeight <= 1):
