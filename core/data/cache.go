@@ -68,7 +68,17 @@ func CachePath(dir string, opts Options, inputs []string) (string, bool) {
 
 // writableDir creates d if needed and checks that a file can be made in it;
 // ../shared/data is read-only, so this decides between it and XDG.
+//
+// Permission bits are checked first because root ignores them: a dataset
+// folder its owner marked read-only must stay untouched even then.
 func writableDir(d string) bool {
+	parent := filepath.Dir(d)
+	if st, err := os.Stat(parent); err != nil || st.Mode().Perm()&0o200 == 0 {
+		return false
+	}
+	if st, err := os.Stat(d); err == nil && st.Mode().Perm()&0o200 == 0 {
+		return false
+	}
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return false
 	}

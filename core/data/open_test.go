@@ -159,3 +159,26 @@ func TestOpenFixture(t *testing.T) {
 		t.Errorf("vocab head %v", ds.Vocab[:2])
 	}
 }
+
+func TestCacheSkipsReadOnlyDir(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir)
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o755)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	p, ok := CachePath(dir, Options{}, nil)
+	if !ok {
+		t.Fatal("cache disabled")
+	}
+	if filepath.Dir(filepath.Dir(p)) == dir {
+		t.Fatalf("cache %s placed inside read-only dataset dir", p)
+	}
+	if _, err := Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".xcbench-cache")); err == nil {
+		t.Fatal("cache folder created inside read-only dataset dir")
+	}
+}
