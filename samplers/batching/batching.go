@@ -135,7 +135,7 @@ func (e Excluder) Excluded(doc, l int32) bool {
 // When fewer than k remain it takes all of them.
 func UniformNegatives(r *rand.Rand, dst []int32, doc int32, k, numLabels int, ex Excluder) []int32 {
 	start := len(dst)
-	taken := func(l int32) bool { return ex.Excluded(doc, l) || slices.Contains(dst[start:], l) }
+	taken := func(l int32) bool { return ex.Excluded(doc, l) || slices.Contains(dst, l) }
 	// Rejection is fast while labels are plentiful; fall back to a scan.
 	for tries := 0; len(dst)-start < k && tries < 8*k+32; tries++ {
 		l := int32(r.IntN(numLabels))
