@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -44,6 +45,10 @@ func (o Options) Target(n int) int {
 const chunk = 8192
 
 var impl = blas32.Implementation()
+
+// pointRounds counts points scored over all 2-means rounds, so the
+// benchmark can turn time into streamed bytes.
+var pointRounds atomic.Int64
 
 // node is one cluster: a range of the shared permutation plus its place in
 // the tree (depth and left/right path bits), which seeds its split.
@@ -251,6 +256,7 @@ func (s *splitter) split(nd node, workers int, sc *scratch) {
 				pairs[i] = scored{impl.Sdot(d, row, 1, diff, 1) * s.inv[id], id}
 			}
 		})
+		pointRounds.Add(int64(m))
 		selectLow(pairs, h)
 		for i, p := range pairs {
 			nd.idx[i] = p.id
