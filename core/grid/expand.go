@@ -11,6 +11,10 @@ import (
 type combo struct {
 	keys []string
 	vals map[string]any
+	// extra holds settings an include entry added to existing
+	// combinations: configuration, not coordinates, so they stay out of
+	// names and report groups.
+	extra map[string]any
 }
 
 func (c combo) clone() combo {
@@ -18,7 +22,11 @@ func (c combo) clone() combo {
 	for k, x := range c.vals {
 		v[k] = x
 	}
-	return combo{keys: append([]string(nil), c.keys...), vals: v}
+	x := make(map[string]any, len(c.extra))
+	for k, e := range c.extra {
+		x[k] = e
+	}
+	return combo{keys: append([]string(nil), c.keys...), vals: v, extra: x}
 }
 
 func (c *combo) set(k string, v any) {
@@ -94,9 +102,12 @@ func Expand(g *Grid) ([]Cell, error) {
 				continue
 			}
 			matched = true
+			if combos[j].extra == nil {
+				combos[j].extra = map[string]any{}
+			}
 			for _, k := range sortedKeys(inc) {
 				if !isAxis[k] {
-					combos[j].set(k, inc[k])
+					combos[j].extra[k] = inc[k]
 				}
 			}
 		}
@@ -284,6 +295,9 @@ func buildCell(g *Grid, base map[string]any, c combo, where string) (Cell, error
 			continue
 		}
 		setPath(m, k, c.vals[k])
+	}
+	for _, k := range sortedKeys(c.extra) {
+		setPath(m, k, c.extra[k])
 	}
 	var s Spec
 	if err := decodeStrict(m, &s); err != nil {

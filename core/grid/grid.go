@@ -105,7 +105,8 @@ type Cell struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	// Axes are the cell's coordinates: "dataset", the matrix keys (sorted),
-	// then "seed", then keys added by include entries.
+	// then "seed"; cells added by an include entry have its keys instead
+	// (keys an include entry adds to existing cells are settings, not axes).
 	Axes []Axis `json:"axes"`
 	Spec Spec   `json:"spec"`
 }

@@ -43,7 +43,7 @@ func TestExpand(t *testing.T) {
 		{"exclude partial match", "matrix:\n  sampler.name: [random, ngame]\n  batch_size: [4, 8]\nexclude:\n  - {sampler.name: ngame, batch_size: 8}\n  - {dataset: b}\n",
 			[]string{"a batch_size=4 sampler=random seed=0", "a batch_size=4 sampler=ngame seed=0", "a batch_size=8 sampler=random seed=0"}},
 		{"include extends matching cells", "matrix:\n  sampler.name: [random, ngame]\nexclude: [{dataset: b}]\ninclude:\n  - {sampler.name: ngame, sampler.params.clusters: 4}\n",
-			[]string{"a sampler=random seed=0", "a sampler=ngame seed=0 clusters=4"}},
+			[]string{"a sampler=random seed=0", "a sampler=ngame seed=0"}},
 		{"include adds a new cell", "matrix:\n  sampler.name: [random]\nexclude: [{dataset: b}]\ninclude:\n  - {dataset: a, sampler.name: ance, batch_size: 4}\n",
 			[]string{"a sampler=random seed=0", "a batch_size=4 sampler=ance seed=0"}},
 		{"nested matrix spelling", "matrix:\n  sampler:\n    name: [random, ance]\nexclude: [{dataset: b}]\n",
@@ -85,6 +85,11 @@ func TestExpandResolvesCells(t *testing.T) {
 	s := cells[0].Spec
 	if s.Sampler.Name != "ngame" || s.Encoder.Params["dim"] != 32 || s.Dataset.Path != filepath.Clean("/x/data/a") {
 		t.Fatalf("spec not resolved: %+v", s)
+	}
+	g3, _ := Parse("/x/grid.yaml", []byte(head+"matrix:\n  sampler.name: [random, ngame]\nexclude: [{dataset: b}]\ninclude:\n  - {sampler.name: ngame, sampler.params.clusters: 4}\n"), LoadOptions{Environ: []string{}})
+	cells3, err := Expand(g3)
+	if err != nil || cells3[1].Spec.Sampler.Params["clusters"] != 4 || cells3[0].Spec.Sampler.Params["clusters"] != nil {
+		t.Fatalf("include did not extend only the matching cell: %+v %v", cells3, err)
 	}
 	if g.Encoder.Params["dim"] != 16 {
 		t.Fatalf("expansion mutated the grid: %v", g.Encoder.Params)

@@ -105,7 +105,7 @@ func Parse(file string, text []byte, o LoadOptions) (*Grid, error) {
 type rawMap map[string]any
 
 func (m rawMap) Read() (map[string]any, error) { return m, nil }
-func (m rawMap) ReadBytes() ([]byte, error)   { return nil, fmt.Errorf("rawMap: no bytes") }
+func (m rawMap) ReadBytes() ([]byte, error)    { return nil, fmt.Errorf("rawMap: no bytes") }
 
 // topKeys are the grid's top-level keys, the only ones env may set (other
 // XCBENCH_* variables such as XCBENCH_DATA belong to other subsystems).

@@ -41,6 +41,7 @@ type cellRun struct {
 	smp     sdk.Sampler
 	clf     sdk.Classifier
 	rec     *results.Record // the record being filled
+	scratch string
 	elapsed float64
 }
 
@@ -62,7 +63,12 @@ func (c *cellRun) run(ctx context.Context) (err error) {
 	if c.dsDir, c.ds, err = c.r.dataset(ctx, c.spec); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.cs.ScratchDir(), 0o755); err != nil {
+	c.scratch = c.cs.ScratchDir()
+	if c.r.o.ScratchRoot != "" {
+		c.scratch = filepath.Join(c.r.o.ScratchRoot, c.cell.ID)
+		defer os.RemoveAll(c.scratch)
+	}
+	if err := os.MkdirAll(c.scratch, 0o755); err != nil {
 		return err
 	}
 	if err := c.launch(ctx); err != nil {
@@ -144,7 +150,7 @@ func (c *cellRun) start(ctx context.Context, kind sdk.Kind, spec grid.Component)
 	if err != nil {
 		return nil, err
 	}
-	scratch := filepath.Join(c.cs.ScratchDir(), string(kind))
+	scratch := filepath.Join(c.scratch, string(kind))
 	if err := os.MkdirAll(scratch, 0o755); err != nil {
 		return nil, err
 	}

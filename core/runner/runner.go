@@ -56,9 +56,13 @@ type Options struct {
 	Progress Progress
 	// Log receives one JSON line per record, as stored (nil = discard).
 	Log io.Writer
-	// RetryFailed re-runs cells whose status is failed (default: they are
-	// retried too; set SkipFailed to keep them).
+	// SkipFailed keeps cells that failed in an earlier run as they are
+	// (by default they are retried, resuming from their checkpoint).
 	SkipFailed bool
+	// ScratchRoot, when set, holds the per-cell folders the plugins
+	// exchange matrices through (e.g. the host's /dev/shm folder); removed
+	// per cell when it ends. Default: cells/<id>/scratch in the run folder.
+	ScratchRoot string
 }
 
 // Runner runs grids.
