@@ -42,7 +42,11 @@ func ParseDotGeneralAxes(node *Node) (DotAxes, error) {
 	return DotAxes{LhsContracting: lists[0], LhsBatch: lists[1], RhsContracting: lists[2], RhsBatch: lists[3]}, nil
 }
 
-var installOnce sync.Once
+var (
+	installOnce sync.Once
+	stockDot    VJP
+	stockDotGen VJP
+)
 
 // InstallFastMatmulGrads replaces the gradients of NodeTypeDot and
 // NodeTypeDotGeneral in graph.VJPRegistration with GEMM-shaped rules. The
@@ -52,6 +56,7 @@ var installOnce sync.Once
 // call before building graphs (VJPRegistration is an unguarded map).
 func InstallFastMatmulGrads() {
 	installOnce.Do(func() {
+		stockDot, stockDotGen = VJPRegistration[NodeTypeDot], VJPRegistration[NodeTypeDotGeneral]
 		VJPRegistration[NodeTypeDotGeneral] = fastDotGeneralVJP
 		VJPRegistration[NodeTypeDot] = fastDotVJP
 	})
@@ -160,4 +165,16 @@ func fastDotVJP(node *Node, vjpOutputs []*Node, _ shapes.Shape) []*Node {
 		}
 	}
 	panic(fmt.Errorf("gomlxkit: Dot of ranks %d and %d has no gradient rule", a.Rank(), b.Rank()))
+}
+
+// WithStockMatmulGrads runs fn (which builds graphs) with gomlx's original
+// matmul gradients, so tests of whole models can compare both rules. Not
+// safe to call concurrently with other graph building.
+func WithStockMatmulGrads(fn func()) {
+	InstallFastMatmulGrads()
+	VJPRegistration[NodeTypeDot], VJPRegistration[NodeTypeDotGeneral] = stockDot, stockDotGen
+	defer func() {
+		VJPRegistration[NodeTypeDot], VJPRegistration[NodeTypeDotGeneral] = fastDotVJP, fastDotGeneralVJP
+	}()
+	fn()
 }
