@@ -1,0 +1,374 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/xcbench/xcbench/plugins/registry"
+	"github.com/xcbench/xcbench/plugins/sdk"
+)
+
+// BinaryPrefix starts the file name of every external plugin binary.
+const BinaryPrefix = "xcbench-plugin-"
+
+// PathEnv is the colon-separated list of folders searched for plugins.
+const PathEnv = "XCBENCH_PLUGIN_PATH"
+
+// Options configures a Host. Zero values take the documented defaults.
+type Options struct {
+	// Self is the xcbench binary that serves built-ins (default
+	// os.Executable()).
+	Self string
+	// PluginPath lists folders searched for xcbench-plugin-* binaries
+	// (default: $XCBENCH_PLUGIN_PATH, then ./plugins.d).
+	PluginPath []string
+	// ScratchDir is where matrices cross between processes (default: a
+	// fresh folder under /dev/shm or the temp dir, removed by Close).
+	ScratchDir string
+	// InProcess builds registry components in this process.
+	InProcess bool
+	// Logger receives go-plugin's and the plugins' logs (default: hclog
+	// at Warn on stderr).
+	Logger hclog.Logger
+	// KillTimeout bounds Kill, which can block on a hung connection
+	// (default 5s); after it the process is SIGKILLed.
+	KillTimeout time.Duration
+	// DescribeTimeout bounds "<bin> describe" (default 5s).
+	DescribeTimeout time.Duration
+}
+
+// Available is one launchable component.
+type Available struct {
+	Kind sdk.Kind
+	Name string
+	// Source is "builtin" or "external".
+	Source string
+	// Path is the binary that serves it.
+	Path string
+	Info sdk.Info
+}
+
+// Host launches and tracks plugin processes. It is safe for concurrent use.
+type Host struct {
+	opts       Options
+	log        hclog.Logger
+	ownScratch bool
+
+	mu       sync.Mutex
+	plugins  []*Plugin
+	external []Available // nil until discovered
+	broken   []error     // binaries whose describe failed
+	sums     map[string]string
+	closed   bool
+}
+
+// New validates opts and fills in defaults; it starts nothing.
+func New(opts Options) (*Host, error) {
+	if opts.Self == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("host: locate own binary: %w", err)
+		}
+		opts.Self = self
+	}
+	if opts.PluginPath == nil {
+		for _, d := range filepath.SplitList(os.Getenv(PathEnv)) {
+			if d != "" {
+				opts.PluginPath = append(opts.PluginPath, d)
+			}
+		}
+		opts.PluginPath = append(opts.PluginPath, "plugins.d")
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.New(&hclog.LoggerOptions{Name: "xcbench", Level: hclog.Warn, Output: os.Stderr})
+	}
+	if opts.KillTimeout <= 0 {
+		opts.KillTimeout = 5 * time.Second
+	}
+	if opts.DescribeTimeout <= 0 {
+		opts.DescribeTimeout = 5 * time.Second
+	}
+	h := &Host{opts: opts, log: opts.Logger, sums: map[string]string{}}
+	if opts.ScratchDir == "" {
+		base := os.TempDir()
+		if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+			base = "/dev/shm"
+		}
+		d, err := os.MkdirTemp(base, "xcbench-run-*")
+		if err != nil {
+			return nil, fmt.Errorf("host: scratch dir: %w", err)
+		}
+		h.opts.ScratchDir, h.ownScratch = d, true
+	} else if err := os.MkdirAll(opts.ScratchDir, 0o755); err != nil {
+		return nil, fmt.Errorf("host: scratch dir: %w", err)
+	}
+	return h, nil
+}
+
+// ScratchDir is the folder matrices cross through; pass it in sdk.Config.
+func (h *Host) ScratchDir() string { return h.opts.ScratchDir }
+
+// List returns every built-in and external component, sorted by kind and
+// name, plus an error joining the binaries that failed to describe
+// themselves (the list is still complete otherwise).
+func (h *Host) List(ctx context.Context) ([]Available, error) {
+	var out []Available
+	for _, e := range registry.All() {
+		info, err := e.New().Describe(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("host: describe built-in %s %s: %w", e.Kind, e.Name, err)
+		}
+		out = append(out, Available{Kind: e.Kind, Name: e.Name, Source: "builtin", Path: h.opts.Self, Info: info})
+	}
+	var broken error
+	if !h.opts.InProcess {
+		ext, err := h.discover(ctx)
+		out = append(out, ext...)
+		broken = err
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, broken
+}
+
+// discover runs "describe" on each xcbench-plugin-* binary once per Host.
+func (h *Host) discover(ctx context.Context) ([]Available, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.external != nil {
+		return h.external, errors.Join(h.broken...)
+	}
+	h.external = []Available{}
+	seen := map[string]bool{}
+	for _, dir := range h.opts.PluginPath {
+		matches, _ := filepath.Glob(filepath.Join(dir, BinaryPrefix+"*"))
+		sort.Strings(matches)
+		for _, path := range matches {
+			st, err := os.Stat(path)
+			if err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 || seen[filepath.Base(path)] {
+				continue // earlier folders shadow later ones, as in $PATH
+			}
+			seen[filepath.Base(path)] = true
+			abs, _ := filepath.Abs(path)
+			comps, err := h.describeBinary(ctx, abs)
+			if err != nil {
+				h.broken = append(h.broken, err)
+				continue
+			}
+			for _, c := range comps {
+				h.external = append(h.external, Available{Kind: c.Kind, Name: c.Name, Source: "external", Path: abs, Info: c.Info})
+			}
+		}
+	}
+	return h.external, errors.Join(h.broken...)
+}
+
+func (h *Host) describeBinary(ctx context.Context, path string) ([]sdk.Described, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.opts.DescribeTimeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, path, "describe")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("plugin binary %s: describe did not answer within %s", path, h.opts.DescribeTimeout)
+		}
+		return nil, fmt.Errorf("plugin binary %s: describe: %v: %s", path, err, firstLine(stderr.String()))
+	}
+	var comps []sdk.Described
+	if err := json.Unmarshal(stdout.Bytes(), &comps); err != nil {
+		return nil, fmt.Errorf("plugin binary %s: describe printed no component list (%v): %q", path, err, firstLine(stdout.String()))
+	}
+	for i, c := range comps {
+		if c.Name == "" || (c.Kind != sdk.KindEncoder && c.Kind != sdk.KindSampler && c.Kind != sdk.KindClassifier) {
+			return nil, fmt.Errorf("plugin binary %s: describe entry %d has kind %q name %q", path, i, c.Kind, c.Name)
+		}
+	}
+	return comps, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// resolve finds the binary and argv serving kind/name.
+func (h *Host) resolve(ctx context.Context, kind sdk.Kind, name string) (path string, args []string, err error) {
+	if _, ok := registry.Lookup(kind, name); ok {
+		return h.opts.Self, []string{"plugin", "serve", string(kind), name}, nil
+	}
+	known := registry.Names(kind)
+	var broken error
+	if !h.opts.InProcess {
+		ext, derr := h.discover(ctx)
+		broken = derr
+		for _, a := range ext {
+			if a.Kind == kind && a.Name == name {
+				return a.Path, []string{"serve", string(kind), name}, nil
+			}
+			if a.Kind == kind && !slices.Contains(known, a.Name) {
+				known = append(known, a.Name)
+			}
+		}
+	}
+	sort.Strings(known)
+	msg := fmt.Sprintf("unknown %s %q (known %ss: %s)", kind, name, kind, strings.Join(known, ", "))
+	if len(known) == 0 {
+		msg = fmt.Sprintf("unknown %s %q (no %ss are available)", kind, name, kind)
+	}
+	if broken != nil {
+		msg += "; some plugin binaries failed: " + strings.ReplaceAll(broken.Error(), "\n", "; ")
+	}
+	return "", nil, errors.New(msg)
+}
+
+// Launch starts kind/name and returns it described and ready to Configure.
+func (h *Host) Launch(ctx context.Context, kind sdk.Kind, name string) (*Plugin, error) {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return nil, errors.New("host: Launch after Close")
+	}
+	path, args, err := h.resolve(ctx, kind, name)
+	if err != nil {
+		return nil, fmt.Errorf("host: %w", err)
+	}
+	p := &Plugin{Name: name, Kind: kind, Path: path, host: h}
+	if p.SHA256, err = h.sum(path); err != nil {
+		return nil, err
+	}
+	if h.opts.InProcess {
+		f, _ := registry.Lookup(kind, name)
+		p.PID = os.Getpid()
+		p.raw = f()
+	} else if err := h.start(p, args); err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Plugin, error) {
+		p.Kill()
+		return nil, err
+	}
+	if p.Impl, err = guardFor(kind, p.raw, p); err != nil {
+		return fail(fmt.Errorf("host: %s %s: %w", kind, name, err))
+	}
+	if p.Info, err = p.Impl.Describe(ctx); err != nil {
+		return fail(fmt.Errorf("host: %w", err))
+	}
+	if p.Info.Kind != kind || !slices.Contains(p.Info.APIVersions, sdk.APIVersion) {
+		return fail(fmt.Errorf("host: %s %s from %s describes itself as kind %q with api versions %v", kind, name, path, p.Info.Kind, p.Info.APIVersions))
+	}
+	h.mu.Lock()
+	h.plugins = append(h.plugins, p)
+	h.mu.Unlock()
+	return p, nil
+}
+
+func (h *Host) start(p *Plugin, args []string) error {
+	p.stderr = newTail(40)
+	name := string(p.Kind) + "." + p.Name
+	c := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.ClientPlugins(),
+		Cmd:              exec.Command(p.Path, args...),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Managed:          true,
+		StartTimeout:     30 * time.Second,
+		Logger:           h.log.Named(name),
+		Stderr:           p.stderr,
+	})
+	p.client = c
+	rpc, err := c.Client()
+	if err != nil {
+		p.Kill() // go-plugin cleans up only failures inside Start
+		return fmt.Errorf("host: %s %s: binary %s is not a usable xcbench plugin: %s", p.Kind, p.Name, p.Path, oneLine(err.Error()))
+	}
+	if rc := c.ReattachConfig(); rc != nil {
+		p.PID = rc.Pid
+	}
+	raw, err := rpc.Dispense(string(p.Kind))
+	if err != nil {
+		p.Kill()
+		return fmt.Errorf("host: %s %s: dispense from %s: %s", p.Kind, p.Name, p.Path, oneLine(err.Error()))
+	}
+	p.raw = raw.(sdk.Plugin)
+	return nil
+}
+
+// oneLine folds go-plugin's multi-paragraph startup errors into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func (h *Host) sum(path string) (string, error) {
+	h.mu.Lock()
+	s, ok := h.sums[path]
+	h.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("host: hash %s: %w", path, err)
+	}
+	defer f.Close()
+	d := sha256.New()
+	if _, err := io.Copy(d, f); err != nil {
+		return "", fmt.Errorf("host: hash %s: %w", path, err)
+	}
+	s = hex.EncodeToString(d.Sum(nil))
+	h.mu.Lock()
+	h.sums[path] = s
+	h.mu.Unlock()
+	return s, nil
+}
+
+// Close kills every plugin this host launched and removes the scratch dir
+// it created. Launch fails afterwards.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	ps := h.plugins
+	h.plugins, h.closed = nil, true
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Go(p.Kill)
+	}
+	wg.Wait()
+	if h.ownScratch {
+		return os.RemoveAll(h.opts.ScratchDir)
+	}
+	return nil
+}
+
+var cleanupOnce sync.Once
+
+// KillAll kills every managed plugin process of every Host in this
+// process (go-plugin's CleanupClients); for signal handlers and the end of
+// main. Call it at most when the process is about to exit.
+func KillAll() { cleanupOnce.Do(plugin.CleanupClients) }

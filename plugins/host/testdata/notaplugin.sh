@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "I am just a shell script"
