@@ -84,3 +84,16 @@ func (o Options) key() string {
 	fmt.Fprintf(h, "v1|%s|%d|%s|%s|%d|%d|%v", o.Tokenizer, o.MaxLen, o.VocabFile, o.Name, o.MinCount, o.MaxVocab, o.lower())
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// OpenSpec opens the dataset a component was configured with: spec.Dir,
+// spec.Options decoded strictly, spec.Name overriding the options' name.
+func OpenSpec(dir, name string, rawOptions []byte) (*Dataset, error) {
+	o, err := DecodeOptions(rawOptions)
+	if err != nil {
+		return nil, err
+	}
+	if name != "" {
+		o.Name = name
+	}
+	return Open(dir, o)
+}

@@ -239,3 +239,19 @@ func TestSparseRoundTrip(t *testing.T) {
 		t.Fatalf("%+v != %+v", back, m)
 	}
 }
+
+func TestDecodeOptions(t *testing.T) {
+	o, err := DecodeOptions([]byte(`{"max_len": 16, "tokenizer": "word", "lowercase": false}`))
+	if err != nil || o.MaxLen != 16 || *o.Lowercase {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if _, err := DecodeOptions([]byte(`{"max_lne": 16}`)); err == nil || !strings.Contains(err.Error(), "max_lne") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	dir := t.TempDir()
+	writeFixture(t, dir)
+	ds, err := OpenSpec(dir, "toy", []byte(`{"cache_dir": "-", "max_len": 2}`))
+	if err != nil || ds.Name != "toy" || len(ds.TrainTok[0]) != 2 {
+		t.Fatalf("OpenSpec: %v", err)
+	}
+}

@@ -1,11 +1,11 @@
 package metrics
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -251,6 +251,7 @@ type evaluator struct {
 	flags      []float64
 	wflags     []float64
 	ideal      []float64
+	ws         []float64
 }
 
 type cand struct {
@@ -294,7 +295,7 @@ func (e *evaluator) row(i int, s sums) error {
 			return fmt.Errorf("metrics: row %d: label %d predicted twice", i, e.cand[j].l)
 		}
 	}
-	sort.SliceStable(e.cand, func(a, b int) bool { return e.cand[a].s > e.cand[b].s })
+	slices.SortStableFunc(e.cand, func(a, b cand) int { return cmp.Compare(b.s, a.s) })
 
 	tcols, tvals := e.truth.Row(i)
 	npos := len(tcols)
@@ -329,10 +330,11 @@ func (e *evaluator) row(i int, s sums) error {
 	if e.w != nil {
 		clear(e.ideal)
 		// Ideal ranking: true labels ordered by weighted value, best first.
-		ws := make([]float64, npos)
+		ws := e.ws[:0]
 		for j, c := range tcols {
-			ws[j] = e.w[c] * float64(tvals[j])
+			ws = append(ws, e.w[c]*float64(tvals[j]))
 		}
+		e.ws = ws
 		slices.SortFunc(ws, func(a, b float64) int {
 			switch {
 			case a > b:
