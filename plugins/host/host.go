@@ -56,13 +56,13 @@ type Options struct {
 
 // Available is one launchable component.
 type Available struct {
-	Kind sdk.Kind
-	Name string
+	Kind sdk.Kind `json:"kind"`
+	Name string   `json:"name"`
 	// Source is "builtin" or "external".
-	Source string
+	Source string `json:"source"`
 	// Path is the binary that serves it.
-	Path string
-	Info sdk.Info
+	Path string   `json:"path"`
+	Info sdk.Info `json:"info"`
 }
 
 // Host launches and tracks plugin processes. It is safe for concurrent use.
