@@ -198,6 +198,6 @@ func newDataSynthCmd() *cobra.Command {
 	f.Uint64Var(&c.Seed, "seed", 1, "random seed")
 	f.Float64Var(&c.Alpha, "alpha", 1.0, "power-law exponent of label popularity")
 	f.IntVar(&c.DocLen, "doc-len", 12, "words per document")
-	f.Float64Var(&c.Synonym, "synonym", 0.5, "probability a label word appears as its synonym")
+	f.Float64Var(&c.Synonym, "synonym", 0.7, "probability a label word appears as its synonym")
 	return cmd
 }

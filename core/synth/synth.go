@@ -39,10 +39,10 @@ type Config struct {
 	// DocLen is the target number of words in a document (default 12).
 	DocLen int
 	// Synonym is the probability that a label word in a document is
-	// replaced by its synonym (default 0.5).
+	// replaced by its synonym (default 0.7).
 	Synonym float64
 	// LabelShare is the fraction of document words taken from its labels'
-	// texts (default 0.45); TopicShare from the topic (default 0.25); the
+	// texts (default 0.2); TopicShare from the topic (default 0.25); the
 	// rest is noise.
 	LabelShare, TopicShare float64
 
@@ -72,8 +72,8 @@ func (c Config) withDefaults() Config {
 	def(&c.DocLen, 12)
 	deff(&c.Alpha, 1.0)
 	deff(&c.CrossTopic, 0.1)
-	deff(&c.Synonym, 0.5)
-	deff(&c.LabelShare, 0.45)
+	deff(&c.Synonym, 0.7)
+	deff(&c.LabelShare, 0.2)
 	deff(&c.TopicShare, 0.25)
 	return c
 }
