@@ -366,6 +366,13 @@ func (h *Host) Close() error {
 	return nil
 }
 
+// forget drops a killed plugin from the host's list.
+func (h *Host) forget(p *Plugin) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.plugins = slices.DeleteFunc(h.plugins, func(q *Plugin) bool { return q == p })
+}
+
 var cleanupOnce sync.Once
 
 // KillAll kills every managed plugin process of every Host in this

@@ -412,3 +412,26 @@ func TestListAndClose(t *testing.T) {
 		t.Error("Launch after Close succeeded")
 	}
 }
+
+// BenchmarkLaunch measures start + handshake + Describe + Kill of one
+// plugin process.
+func BenchmarkLaunch(b *testing.B) {
+	ctx := context.Background()
+	h, err := host.New(host.Options{PluginPath: []string{pluginDir},
+		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Discard})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	for _, c := range []struct{ name, comp string }{{"builtin-self", "toy"}, {"external", "crashy"}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				p, err := h.Launch(ctx, sdk.KindSampler, c.comp)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p.Kill()
+			}
+		})
+	}
+}

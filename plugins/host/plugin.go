@@ -58,6 +58,7 @@ func (p *Plugin) Kill() {
 				_ = syscall.Kill(p.PID, syscall.SIGKILL)
 			}
 		}
+		p.host.forget(p)
 	})
 }
 

@@ -199,3 +199,38 @@ func TestGRPCPredictChunks(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRefreshTransfer measures host->plugin matrix hand-over over real
+// gRPC (in-process server): 8 MB of host data (written to .npy, then read
+// by the plugin side), the same as an existing path, and a 1 MiB inline one.
+func BenchmarkRefreshTransfer(b *testing.B) {
+	ctx := context.Background()
+	smp := plugintest.Connect(b, sdk.KindSampler, &echo{}).(sdk.Sampler)
+	scratch := b.TempDir()
+	if err := smp.Configure(ctx, sdk.Config{ScratchDir: scratch}); err != nil {
+		b.Fatal(err)
+	}
+	big := plugintest.RandomUnit(8192, 256, 1) // 8 MiB
+	stored, err := sdk.StoreMatrix(scratch, "big", big)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		m    sdk.Matrix
+	}{
+		{"data-8MiB-via-npy", big},
+		{"path-8MiB", sdk.Matrix{Rows: stored.Rows, Cols: stored.Cols, Path: stored.Path}},
+		{"inline-1MiB", plugintest.RandomUnit(1024, 256, 2)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(4 * c.m.Rows * c.m.Cols))
+			for b.Loop() {
+				if _, err := smp.Refresh(ctx, 0, c.m, sdk.Matrix{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
