@@ -104,16 +104,7 @@ func loadDataset(t *testing.T, cfg sdk.Config) *data.Dataset {
 	if cfg.Dataset.Dir == "" {
 		t.Fatal("plugintest: options lack the dataset facts and cfg.Dataset.Dir is empty")
 	}
-	var o data.Options
-	if len(cfg.Dataset.Options) > 0 {
-		if err := json.Unmarshal(cfg.Dataset.Options, &o); err != nil {
-			t.Fatalf("plugintest: cfg.Dataset.Options: %v", err)
-		}
-	}
-	if o.Name == "" {
-		o.Name = cfg.Dataset.Name
-	}
-	ds, err := data.Open(cfg.Dataset.Dir, o)
+	ds, err := data.OpenSpec(cfg.Dataset.Dir, cfg.Dataset.Name, cfg.Dataset.Options)
 	if err != nil {
 		t.Fatalf("plugintest: open dataset: %v", err)
 	}
