@@ -4,37 +4,21 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/xcbench/xcbench/core/npy"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
-// LoadMatrix returns m with Data filled, reading m.Path when the matrix
-// travelled as a .npy file. The shape in the file must agree with Rows/Cols
-// when those are set, because a mismatch means the caller confused splits.
+// LoadMatrix is sdk.LoadMatrix plus the check that the result really holds
+// Rows x Cols values, since a matrix with rows but neither data nor path
+// would otherwise surface later as an index panic.
 func LoadMatrix(m sdk.Matrix) (sdk.Matrix, error) {
-	if m.Data != nil {
-		if len(m.Data) != m.Rows*m.Cols {
-			return m, fmt.Errorf("matrix: %d values for shape %dx%d", len(m.Data), m.Rows, m.Cols)
-		}
-		return m, nil
-	}
-	if m.Path == "" {
-		if m.Rows == 0 {
-			return m, nil
-		}
-		return m, fmt.Errorf("matrix: %dx%d has neither data nor path", m.Rows, m.Cols)
-	}
-	data, shape, err := npy.Read[float32](m.Path)
+	m, err := sdk.LoadMatrix(m)
 	if err != nil {
-		return m, fmt.Errorf("matrix %s: %w", m.Path, err)
+		return m, err
 	}
-	if len(shape) != 2 {
-		return m, fmt.Errorf("matrix %s: rank %d, want 2", m.Path, len(shape))
+	if len(m.Data) != m.Rows*m.Cols {
+		return m, fmt.Errorf("matrix %dx%d has %d values (no data and no path?)", m.Rows, m.Cols, len(m.Data))
 	}
-	if (m.Rows != 0 || m.Cols != 0) && (shape[0] != m.Rows || shape[1] != m.Cols) {
-		return m, fmt.Errorf("matrix %s: shape %v, announced %dx%d", m.Path, shape, m.Rows, m.Cols)
-	}
-	return sdk.Matrix{Rows: shape[0], Cols: shape[1], Data: data, Path: m.Path}, nil
+	return m, nil
 }
 
 // Normalized returns a copy of the row-major rows x cols values with every

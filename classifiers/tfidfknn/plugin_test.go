@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/xcbench/xcbench/core/synth"
+	"github.com/xcbench/xcbench/plugins/plugintest"
 	"github.com/xcbench/xcbench/plugins/registry"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
@@ -90,4 +91,18 @@ func TestPluginStrictConfig(t *testing.T) {
 	if err := NewPlugin().Configure(context.Background(), sdk.Config{}); !errors.Is(err, sdk.ErrInvalidConfig) {
 		t.Errorf("empty dataset dir: %v", err)
 	}
+}
+
+func TestPluginConformance(t *testing.T) {
+	dir := t.TempDir()
+	ds, err := synth.Generate(synth.Config{Labels: 40, TrainDocs: 200, TestDocs: 50, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.Write(dir, ds); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sdk.Config{Seed: 3, Params: json.RawMessage(`{"k": 5}`),
+		Dataset: sdk.Dataset{Dir: dir, Options: json.RawMessage(`{"cache_dir": "-"}`)}}
+	plugintest.TestClassifier(t, func() sdk.Classifier { return NewPlugin() }, cfg)
 }
