@@ -45,7 +45,7 @@ func serveInProcess(kind sdk.Kind, impl sdk.Plugin) (sdk.Plugin, func(), error) 
 		return nil, nil, fmt.Errorf("plugin server did not start within 10s")
 	}
 	c := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
+		HandshakeConfig: sdk.Handshake,
 		// Reattach skips version negotiation, so name the set directly.
 		Plugins:          sdk.ClientPlugins()[sdk.APIVersion],
 		Reattach:         rc,
