@@ -30,7 +30,9 @@ type Dataset struct {
 	// Token id sequences (truncated to Options.MaxLen, no padding) from the
 	// configured tokenizer; nil for BoW documents. Id 0 is reserved for
 	// padding and 1 for out-of-vocabulary tokens. TokVocab is the tokenizer
-	// vocabulary (index = id).
+	// vocabulary (index = id). Exception: the wordpiece and npy tokenizers
+	// keep the BERT vocabulary's own ids ([PAD] 0, [UNK] 100, with [CLS] and
+	// [SEP] around each sequence).
 	TrainTok, TestTok, LabelTok [][]int32
 	TokVocab                    []string
 
