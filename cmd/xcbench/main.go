@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/xcbench/xcbench/plugins/host"
 )
 
 // commands collects the subcommand constructors; each file of this package
@@ -34,6 +36,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
+	// Plugins ignore SIGINT (go-plugin), so whatever the command left
+	// running is killed here, on success, error and Ctrl-C alike.
+	host.KillAll()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xcbench:", err)
 		os.Exit(1)
