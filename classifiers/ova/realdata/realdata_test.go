@@ -126,14 +126,20 @@ func TestRealData(t *testing.T) {
 		inv := metrics.InvPropensity(ds.TrainY, a, b)
 		for _, src := range sources {
 			t.Run(name+"/"+src, func(t *testing.T) {
-				var emb embeddings
-				switch src {
-				case "bow":
+				cache := os.Getenv("XCBENCH_EMB_CACHE")
+				emb, cached := loadCached(cache, name, src)
+				switch {
+				case cached:
+					t.Logf("embeddings from %s", cache)
+				case src == "bow":
 					emb = bowEmbeddings(t, ds, 10, `{"dim": 128, "batch_size": 256, "lr": 0.01, "warmup_steps": 20}`)
-				case "proj":
+				case src == "proj":
 					emb = projEmbeddings(t, ds, 256)
 				default:
 					t.Fatalf("unknown embedding source %q", src)
+				}
+				if cache != "" && !cached {
+					storeCached(t, cache, name, src, emb)
 				}
 				c := ova.New()
 				if err := c.ConfigureDataset(ctx, sdk.Config{Params: json.RawMessage(ovaParams), Seed: 1}, ds); err != nil {
@@ -172,4 +178,35 @@ func pct(v []float64) string {
 		s[i] = fmt.Sprintf("%.2f", 100*x)
 	}
 	return strings.Join(s, "/")
+}
+
+// loadCached reads embeddings stored by storeCached (XCBENCH_EMB_CACHE), so
+// classifier settings can be compared without retraining the encoder.
+func loadCached(dir, name, src string) (embeddings, bool) {
+	if dir == "" {
+		return embeddings{}, false
+	}
+	var e embeddings
+	for _, p := range []struct {
+		part string
+		dst  *sdk.Matrix
+	}{{"train", &e.train}, {"test", &e.test}, {"labels", &e.labels}} {
+		m, err := sdk.LoadMatrix(sdk.Matrix{Path: filepath.Join(dir, name+"_"+src+"_"+p.part+".npy")})
+		if err != nil {
+			return embeddings{}, false
+		}
+		*p.dst = m
+	}
+	return e, true
+}
+
+func storeCached(t *testing.T, dir, name, src string, e embeddings) {
+	for _, p := range []struct {
+		part string
+		m    sdk.Matrix
+	}{{"train", e.train}, {"test", e.test}, {"labels", e.labels}} {
+		if _, err := sdk.StoreMatrix(dir, name+"_"+src+"_"+p.part, p.m); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
