@@ -148,7 +148,8 @@ func TestEncodeShapeAndNorms(t *testing.T) {
 func TestCheckpointResume(t *testing.T) {
 	ctx := context.Background()
 	bs := siamesetest.Batches(planted.TrainY, 32, 9, 0)[:4]
-	params := `{"dim": 16, "batch_size": 32, "lr": 0.01, "warmup_steps": 2, "total_steps": 20, "residual": true}`
+	// Dropout on: the resumed run must draw the same masks.
+	params := `{"dim": 16, "batch_size": 32, "lr": 0.01, "warmup_steps": 2, "total_steps": 20, "residual": true, "dropout": 0.2}`
 	a := configured(t, planted, 3, params)
 	trainLosses(t, a, bs[:3])
 	dir := t.TempDir()
@@ -213,7 +214,7 @@ func TestDescribeSchema(t *testing.T) {
 	if err := json.Unmarshal(info.ConfigSchema, &schema); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"dim", "pooling", "residual", "lr", "weight_decay", "warmup_steps", "total_steps", "loss", "margin", "num_negatives", "tau", "batch_size", "encode_batch", "init_std", "backend"} {
+	for _, k := range []string{"dim", "pooling", "residual", "lr", "weight_decay", "warmup_steps", "total_steps", "loss", "margin", "num_negatives", "tau", "batch_size", "encode_batch", "init_std", "backend", "dropout"} {
 		if schema[k].Doc == "" || schema[k].Type == "" {
 			t.Errorf("schema lacks %q: %+v", k, schema[k])
 		}

@@ -27,8 +27,9 @@ type manifest struct {
 	Encoder string       `json:"encoder"`
 	Step    int          `json:"step"`
 	Tensors []tensorMeta `json:"tensors"`
-	// Training draws no random numbers after initialisation (no dropout),
-	// so the step counter is the whole RNG/schedule state.
+	// RNGSeed with Step is the whole random state: dropout masks of step t
+	// come from PCG(RNGSeed, t), so a resumed run draws the same masks.
+	RNGSeed uint64 `json:"rng_seed"`
 }
 
 func (s *Service) allParams() []*optim.Param {
@@ -44,7 +45,7 @@ func (s *Service) Save(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("encoder %s: save: %w", s.name, err)
 	}
-	man := manifest{Format: checkpointFormat, Encoder: s.name, Step: s.opt.Step}
+	man := manifest{Format: checkpointFormat, Encoder: s.name, Step: s.opt.Step, RNGSeed: s.seed}
 	for i, p := range s.allParams() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -136,5 +137,6 @@ func (s *Service) Load(ctx context.Context, dir string) error {
 		s.bank = bank
 	}
 	s.opt.Step = man.Step
+	s.seed = man.RNGSeed
 	return nil
 }

@@ -75,7 +75,7 @@ func (c *Component) Configure(ctx context.Context, cfg sdk.Config) (err error) {
 	if err != nil {
 		return fmt.Errorf("encoder %s: %w", c.Name, err)
 	}
-	svc, err := New(c.Name, arch, ds, tc)
+	svc, err := New(c.Name, arch, ds, tc, cfg.Seed)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ type TrainConfig struct {
 	Temperature  float64 `koanf:"temperature"`
 	BatchSize    int     `koanf:"batch_size"`
 	EncodeBatch  int     `koanf:"encode_batch"`
+	Dropout      float64 `koanf:"dropout"`
 }
 
 // DefaultTrainConfig is NGAME's M1 setting except the learning rate (2e-4
@@ -51,6 +52,7 @@ var TrainDocs = map[string]string{
 	"temperature":   "infonce: temperature",
 	"batch_size":    "compiled training batch size; smaller batches are padded and masked",
 	"encode_batch":  "compiled batch size of Encode",
+	"dropout":       "dropout rate on the pooled embeddings during training (masks drawn from the seed and step number)",
 }
 
 // Validate checks ranges.
@@ -70,6 +72,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("%w: num_negatives must be >= 1", sdk.ErrInvalidConfig)
 	case c.Tau <= 0 || c.Temperature <= 0:
 		return fmt.Errorf("%w: tau and temperature must be > 0", sdk.ErrInvalidConfig)
+	case c.Dropout < 0 || c.Dropout >= 1:
+		return fmt.Errorf("%w: dropout must be in [0, 1)", sdk.ErrInvalidConfig)
 	case c.BatchSize < 2 || c.EncodeBatch < 1:
 		return fmt.Errorf("%w: batch_size must be >= 2 and encode_batch >= 1", sdk.ErrInvalidConfig)
 	}

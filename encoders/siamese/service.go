@@ -3,6 +3,7 @@ package siamese
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"math/bits"
 	"sync"
 	"time"
@@ -29,7 +30,8 @@ type Service struct {
 	opt     *optim.AdamW
 	// train[hasNegatives] and encode are compiled lazily; graph.Exec caches
 	// one compiled graph per input-shape combination.
-	train  [2]*Exec
+	train  [4]*Exec
+	seed   uint64
 	encode *Exec
 	bank   []float32
 	// lastStep is the wall time of the latest TrainStep (for benchmarks).
@@ -37,7 +39,9 @@ type Service struct {
 }
 
 // New builds the service; ds.TrainY is needed for the in-batch mask.
-func New(name string, arch Arch, ds *data.Dataset, cfg TrainConfig) (*Service, error) {
+// seed drives the per-step dropout masks (with the step number, so a
+// resumed run draws the same masks).
+func New(name string, arch Arch, ds *data.Dataset, cfg TrainConfig, seed uint64) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -49,7 +53,7 @@ func New(name string, arch Arch, ds *data.Dataset, cfg TrainConfig) (*Service, e
 		return nil, fmt.Errorf("encoder %s: %w: %w", name, sdk.ErrInvalidConfig, err)
 	}
 	return &Service{
-		name: name, arch: arch, ds: ds, cfg: cfg, backend: b,
+		name: name, arch: arch, ds: ds, cfg: cfg, backend: b, seed: seed,
 		opt:  optim.New(optim.Schedule{LR: cfg.LR, Warmup: cfg.WarmupSteps, Total: cfg.TotalSteps}, cfg.WeightDecay),
 		bank: make([]float32, arch.NumItems(sdk.SplitTrain)*arch.Dim()),
 	}, nil
@@ -143,10 +147,13 @@ func (s *Service) embed(params []*Node, rows, idx, w *Node) *Node {
 	return L2Normalize(s.arch.Build(params, rows, idx, w), -1)
 }
 
-func (s *Service) trainExec(hasNeg bool) (*Exec, error) {
+func (s *Service) trainExec(hasNeg, hasDrop bool) (*Exec, error) {
 	k := 0
 	if hasNeg {
 		k = 1
+	}
+	if hasDrop {
+		k += 2
 	}
 	if s.train[k] != nil {
 		return s.train[k], nil
@@ -163,12 +170,24 @@ func (s *Service) trainExec(hasNeg bool) (*Exec, error) {
 			nIdx, nW := rest[0], rest[1]
 			rest = rest[2:]
 			b := dIdx.Shape().Dimensions[0]
-			ne := s.embed(params, rows, nIdx, nW)
+			ne := s.arch.Build(params, rows, nIdx, nW)
 			negs = Reshape(ne, b, nIdx.Shape().Dimensions[0]/b, s.arch.Dim())
 		}
 		allow, valid := rest[0], rest[1]
-		de := s.embed(params, rows, dIdx, dW)
-		le := s.embed(params, rows, lIdx, lW)
+		de := s.arch.Build(params, rows, dIdx, dW)
+		le := s.arch.Build(params, rows, lIdx, lW)
+		if hasDrop {
+			// Masks arrive from the host (already scaled by 1/(1-p)):
+			// dropout on the pooled embedding, before normalisation.
+			de, le = Mul(de, rest[2]), Mul(le, rest[3])
+			if negs != nil {
+				negs = Mul(negs, Reshape(rest[4], negs.Shape().Dimensions...))
+			}
+		}
+		if negs != nil {
+			negs = L2Normalize(negs, -1)
+		}
+		de, le = L2Normalize(de, -1), L2Normalize(le, -1)
 		pos, cand := loss.Scores(de, le, negs)
 		var out loss.Output
 		if cfg.Loss == "infonce" {
@@ -263,7 +282,8 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 	c := bc + kn
 	allow, valid := CandidateMask(s.ds.TrainY, b, bc, kn)
 
-	exec, err := s.trainExec(hasNeg)
+	hasDrop := s.cfg.Dropout > 0
+	exec, err := s.trainExec(hasNeg, hasDrop)
 	if err != nil {
 		return st, err
 	}
@@ -276,6 +296,24 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 		args = append(args, tensors.FromFlatDataAndDimensions(negs.idx, bc*kn, a.s), tensors.FromFlatDataAndDimensions(negs.w, bc*kn, a.s))
 	}
 	args = append(args, tensors.FromFlatDataAndDimensions(allow, bc, c), tensors.FromFlatDataAndDimensions(valid, bc))
+	if hasDrop {
+		// One generator per (seed, step): the masks need no saved RNG state.
+		r := rand.New(rand.NewPCG(s.seed, uint64(s.opt.Step+1)))
+		keep := float32(1 / (1 - s.cfg.Dropout))
+		mask := func(rows int) *tensors.Tensor {
+			m := make([]float32, rows*d)
+			for i := range m {
+				if r.Float64() >= s.cfg.Dropout {
+					m[i] = keep
+				}
+			}
+			return tensors.FromFlatDataAndDimensions(m, rows, d)
+		}
+		args = append(args, mask(bc), mask(bc))
+		if hasNeg {
+			args = append(args, mask(bc*kn))
+		}
+	}
 	outs, err := exec.Exec(args...)
 	if err != nil {
 		return st, fmt.Errorf("encoder %s: train step: %w", s.name, err)
