@@ -3,8 +3,8 @@ package siamese
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"math/bits"
+	"math/rand/v2"
 	"sync"
 	"time"
 

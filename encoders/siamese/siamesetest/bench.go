@@ -65,4 +65,3 @@ func BenchData(vocab, labels, docs, docLen int, seed uint64) *data.Dataset {
 	ds.TestTok = ds.TrainTok
 	return ds
 }
-
