@@ -216,44 +216,10 @@ func maxDiff(a, b []float64) float64 {
 }
 
 // TestBackendNoHang runs the graph shape that hangs simplego's default
-// worker pool (several concurrent DotGenerals plus their fast gradients)
-// with our backend config, under a timeout.
+// worker pool (see TestDefaultPoolHangProbe) with our backend config, under
+// a timeout.
 func TestBackendNoHang(t *testing.T) {
-	b := testBackend(t)
-	done := make(chan error, 1)
-	go func() {
-		done <- func() (err error) {
-			defer Recover(&err, "hang graph")
-			exec := MustNewExec(b, func(x, y *Node) []*Node {
-				var loss *Node
-				for i := range 6 {
-					z := DotGeneral(AddScalar(x, float32(i)), []int{1}, nil, y, []int{1}, nil) // [64,64]
-					s := ReduceAllSum(Mul(z, z))
-					if loss == nil {
-						loss = s
-					} else {
-						loss = Add(loss, s)
-					}
-				}
-				return append([]*Node{loss}, Gradient(loss, x, y)...)
-			})
-			defer exec.Finalize()
-			x := tensors.FromFlatDataAndDimensions(make([]float32, 64*128), 64, 128)
-			y := tensors.FromFlatDataAndDimensions(make([]float32, 64*128), 64, 128)
-			for range 20 {
-				if _, err := exec.Exec(x, y); err != nil {
-					return err
-				}
-			}
-			return nil
-		}()
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(60 * time.Second):
+	if !runConcurrentDots(t, testBackend(t), 20, 60*time.Second) {
 		t.Fatal("graph with concurrent DotGenerals did not finish in 60s: simplego worker-pool hang is back")
 	}
 }
