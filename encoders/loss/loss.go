@@ -26,8 +26,8 @@ func TripletOHNM(pos, cand, allow, valid *Node, k int, margin, tau float64) Outp
 	k = min(k, cand.Shape().Dimensions[1])
 	allowB := GreaterThan(allow, ScalarZero(g, dt))
 	masked := Where(allowB, cand, Scalar(g, dt, excludedScore))
-	sn, sel := gomlxkit.TopK(masked, k) // [B,k], [B,k,C]
-	real := StopGradient(ReduceSum(Mul(sel, InsertAxes(allow, 1)), 2))
+	sn, idx := gomlxkit.TopK(masked, k) // [B,k] scores and columns
+	real := StopGradient(gomlxkit.TakeAlongRows(allow, idx))
 	hinge := AddScalar(Sub(sn, InsertAxes(pos, 1)), margin)
 	hinge = Max(hinge, ZerosLike(hinge))
 	violates := StopGradient(ConvertDType(GreaterThan(hinge, ZerosLike(hinge)), dt))
