@@ -25,9 +25,11 @@ type Config struct {
 	Kind string `json:"kind"`
 	// M is the HNSW out-degree on upper layers; layer 0 allows 2*M (default 16).
 	M int `json:"m"`
-	// EfConstruction is the HNSW build beam width (default 200).
+	// EfConstruction is the HNSW build beam width (default 128).
 	EfConstruction int `json:"ef_construction"`
-	// EfSearch is the HNSW query beam width, raised to k when smaller (default 100).
+	// EfSearch is the HNSW query beam width, raised to k when smaller
+	// (default 128). The defaults reach recall@10 >= 0.95 against exact
+	// search on 100k x 128 synthetic embeddings (see BenchmarkANN).
 	EfSearch int `json:"ef_search"`
 	// Threads bounds the goroutines used (default GOMAXPROCS).
 	Threads int `json:"threads"`
@@ -43,10 +45,10 @@ func (c Config) withDefaults() Config {
 		c.M = 16
 	}
 	if c.EfConstruction <= 0 {
-		c.EfConstruction = 200
+		c.EfConstruction = 128
 	}
 	if c.EfSearch <= 0 {
-		c.EfSearch = 100
+		c.EfSearch = 128
 	}
 	if c.Threads <= 0 {
 		c.Threads = runtime.GOMAXPROCS(0)

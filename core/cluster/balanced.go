@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/xcbench/xcbench/core/ann/vecdot"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -46,9 +47,10 @@ const chunk = 8192
 
 var impl = blas32.Implementation()
 
-// pointRounds counts points scored over all 2-means rounds, so the
-// benchmark can turn time into streamed bytes.
-var pointRounds atomic.Int64
+// pointRounds counts points scored over all 2-means rounds and rowsSummed
+// the rows added into centroid sums, so the benchmark can turn time into
+// streamed bytes.
+var pointRounds, rowsSummed atomic.Int64
 
 // node is one cluster: a range of the shared permutation plus its place in
 // the tree (depth and left/right path bits), which seeds its split.
@@ -56,6 +58,10 @@ type node struct {
 	idx   []int32
 	depth int
 	path  uint64
+	// sum is the float64 sum of the normalised rows idx, known from the
+	// parent's last round, so a split needs no extra pass to find it
+	// (nil: compute it).
+	sum []float64
 }
 
 // Balanced clusters the n row-major vectors of width dim and returns the
@@ -94,11 +100,12 @@ func BalancedSubset(ctx context.Context, vecs []float32, n, dim int, ids []int32
 				return nil, fmt.Errorf("cluster: row id %d out of range [0,%d)", id, n)
 			}
 		}
+		slices.Sort(perm) // every pass then reads rows in memory order
 	}
 	if len(perm) == 0 {
 		return nil, nil
 	}
-	s := &splitter{vecs: vecs, dim: dim, opt: opt, inv: make([]float32, n)}
+	s := &splitter{vecs: vecs, dim: dim, opt: opt, inv: make([]float32, n), side: make([]uint8, n)}
 	s.invNorms(n)
 	target := opt.Target(len(perm))
 	level := []node{{idx: perm}}
@@ -110,19 +117,21 @@ func BalancedSubset(ctx context.Context, vecs []float32, n, dim int, ids []int32
 		if len(split) == 0 {
 			break // every cluster is a singleton
 		}
-		if err := s.splitAll(ctx, level, split); err != nil {
+		sums, err := s.splitAll(ctx, level, split)
+		if err != nil {
 			return nil, err
 		}
 		next := make([]node, 0, len(level)+len(split))
 		for i, nd := range level {
-			if !slices.Contains(split, i) {
+			k, ok := slices.BinarySearch(split, i)
+			if !ok {
 				next = append(next, nd)
 				continue
 			}
 			h := (len(nd.idx) + 1) / 2
 			next = append(next,
-				node{idx: nd.idx[:h], depth: nd.depth + 1, path: nd.path << 1},
-				node{idx: nd.idx[h:], depth: nd.depth + 1, path: nd.path<<1 | 1})
+				node{idx: nd.idx[:h], depth: nd.depth + 1, path: nd.path << 1, sum: sums[k][0]},
+				node{idx: nd.idx[h:], depth: nd.depth + 1, path: nd.path<<1 | 1, sum: sums[k][1]})
 		}
 		level = next
 	}
@@ -154,6 +163,7 @@ func (s *splitter) chooseSplits(level []node, target int) []int {
 type splitter struct {
 	vecs []float32
 	inv  []float32 // 1/||row|| (0 for zero rows)
+	side []uint8   // each row's half in its split's previous round
 	dim  int
 	opt  Options
 }
@@ -169,17 +179,19 @@ func (s *splitter) invNorms(n int) {
 	})
 }
 
-// splitAll splits level[i] for each i in which, with the threads shared out:
-// many small splits run one per goroutine, few big ones get inner workers.
-func (s *splitter) splitAll(ctx context.Context, level []node, which []int) error {
+// splitAll splits level[i] for each i in which (sorted), with the threads
+// shared out: many small splits run one per goroutine, few big ones get
+// inner workers. It returns the row sums of both halves of each split.
+func (s *splitter) splitAll(ctx context.Context, level []node, which []int) ([][2][]float64, error) {
 	threads := s.opt.Threads
 	inner := max(1, threads/len(which))
 	outer := min(threads, len(which))
 	work := make(chan int, len(which))
-	for _, i := range which {
-		work <- i
+	for k := range which {
+		work <- k
 	}
 	close(work)
+	sums := make([][2][]float64, len(which))
 	var wg sync.WaitGroup
 	errs := make([]error, outer)
 	for w := range outer {
@@ -187,17 +199,17 @@ func (s *splitter) splitAll(ctx context.Context, level []node, which []int) erro
 		go func() {
 			defer wg.Done()
 			sc := &scratch{}
-			for i := range work {
+			for k := range work {
 				if err := ctx.Err(); err != nil {
 					errs[w] = fmt.Errorf("cluster: %w", err)
 					return
 				}
-				s.split(level[i], inner, sc)
+				sums[k][0], sums[k][1] = s.split(level[which[k]], inner, sc)
 			}
 		}()
 	}
 	wg.Wait()
-	return errorsJoin(errs)
+	return sums, errorsJoin(errs)
 }
 
 func errorsJoin(errs []error) error {
@@ -217,14 +229,21 @@ type scored struct {
 type scratch struct {
 	pairs    []scored
 	partials []float32 // per chunk sums, dim each
+	moved    []bool    // per chunk: any row changed sides
+	ones     []int32   // half-1 rows while partitioning
 }
 
-// split reorders nd.idx so its first ceil(m/2) entries are cluster 0.
-func (s *splitter) split(nd node, workers int, sc *scratch) {
+// split reorders nd.idx (ascending on entry) so its first ceil(m/2)
+// entries are cluster 0, both halves ascending, and returns the sums of
+// the normalised rows of both halves.
+//
+// Each round is one pass that scores every point against c1-c0 (the
+// ranking key sim(x,c1)-sim(x,c0) of pyxclib), a linear-time selection of
+// the lower half, and an update of the half-0 sum that touches only the
+// points that changed sides since the previous round (after the first
+// rounds, few do); the half-1 sum is the node total minus it.
+func (s *splitter) split(nd node, workers int, sc *scratch) (sum0, sum1 []float64) {
 	m := len(nd.idx)
-	if m < 2 {
-		return
-	}
 	d := s.dim
 	seed := s.opt.Seed ^ 0x9e3779b97f4a7c15*uint64(nd.depth+1)
 	rng := rand.New(rand.NewPCG(seed, nd.path))
@@ -238,7 +257,15 @@ func (s *splitter) split(nd node, workers int, sc *scratch) {
 	diff := make([]float32, d)
 	s.unit(c0, nd.idx[a])
 	s.unit(c1, nd.idx[b])
-	total := s.sum(nd.idx, workers, sc)
+	total := nd.sum
+	if total == nil {
+		total = s.sum(nd.idx, workers, sc)
+	}
+	for _, id := range nd.idx {
+		s.side[id] = 1 // everything starts in half 1: sum0 = 0
+	}
+	sum0 = make([]float64, d)
+	sum1 = make([]float64, d)
 	if cap(sc.pairs) < m {
 		sc.pairs = make([]scored, m)
 	}
@@ -253,26 +280,96 @@ func (s *splitter) split(nd node, workers int, sc *scratch) {
 			for i := lo; i < hi; i++ {
 				id := nd.idx[i]
 				row := s.vecs[int(id)*d : (int(id)+1)*d]
-				pairs[i] = scored{impl.Sdot(d, row, 1, diff, 1) * s.inv[id], id}
+				pairs[i] = scored{vecdot.Dot(row, diff) * s.inv[id], id}
 			}
 		})
 		pointRounds.Add(int64(m))
 		selectLow(pairs, h)
-		for i, p := range pairs {
-			nd.idx[i] = p.id
-		}
-		sum0 := s.sum(nd.idx[:h], workers, sc)
+		s.moveSums(pairs, h, sum0, workers, sc)
 		var n0, n1 float64
 		for j := range d {
-			x0, x1 := sum0[j], total[j]-sum0[j]
-			n0 += x0 * x0
-			n1 += x1 * x1
+			sum1[j] = total[j] - sum0[j]
+			n0 += sum0[j] * sum0[j]
+			n1 += sum1[j] * sum1[j]
 		}
 		n0, n1 = math.Sqrt(n0), math.Sqrt(n1)
 		for j := range d {
-			c0[j], c1[j] = float32(safeDiv(sum0[j], n0)), float32(safeDiv(total[j]-sum0[j], n1))
+			c0[j], c1[j] = float32(safeDiv(sum0[j], n0)), float32(safeDiv(sum1[j], n1))
 		}
 		oldObj, newObj = newObj, (n0+n1)/float64(m)
+	}
+	s.partition(nd.idx, sc)
+	return sum0, sum1
+}
+
+// partition stably moves the rows of half 0 before those of half 1, so
+// both halves keep ascending row order and the next level's passes read
+// memory forwards instead of in selection order.
+func (s *splitter) partition(idx []int32, sc *scratch) {
+	if cap(sc.ones) < len(idx) {
+		sc.ones = make([]int32, len(idx))
+	}
+	ones := sc.ones[:0]
+	k := 0
+	for _, id := range idx {
+		if s.side[id] == 0 {
+			idx[k] = id
+			k++
+		} else {
+			ones = append(ones, id)
+		}
+	}
+	copy(idx[k:], ones)
+}
+
+// moveSums brings sum0 from the previous round's half 0 to the rows of
+// pairs[:h] (the selected lower half), recording each row's side: rows
+// that entered half 0 are added, rows that left it subtracted, in float32
+// partials per fixed chunk of positions added in chunk order (so the
+// result does not depend on the thread count).
+func (s *splitter) moveSums(pairs []scored, h int, sum0 []float64, workers int, sc *scratch) {
+	d := s.dim
+	nch := (len(pairs) + chunk - 1) / chunk
+	if cap(sc.partials) < nch*d {
+		sc.partials = make([]float32, nch*d)
+	}
+	parts := sc.partials[:nch*d]
+	if cap(sc.moved) < nch {
+		sc.moved = make([]bool, nch)
+	}
+	moved := sc.moved[:nch]
+	parallelChunks(len(pairs), workers, func(lo, hi int) {
+		c := lo / chunk
+		acc := parts[c*d : (c+1)*d]
+		clear(acc)
+		n := 0
+		for i := lo; i < hi; i++ {
+			id := pairs[i].id
+			want := uint8(0)
+			if i >= h {
+				want = 1
+			}
+			if s.side[id] == want {
+				continue
+			}
+			s.side[id] = want
+			w := s.inv[id]
+			if want == 1 {
+				w = -w
+			}
+			impl.Saxpy(d, w, s.vecs[int(id)*d:(int(id)+1)*d], 1, acc, 1)
+			n++
+		}
+		moved[c] = n > 0
+		rowsSummed.Add(int64(n))
+	})
+	for c := range nch {
+		if !moved[c] {
+			continue
+		}
+		for j, x := range parts[c*d : (c+1)*d] {
+			sum0[j] += float64(x)
+		}
 	}
 }
 
@@ -307,6 +404,7 @@ func (s *splitter) sum(idx []int32, workers int, sc *scratch) []float64 {
 			impl.Saxpy(d, s.inv[id], s.vecs[int(id)*d:(int(id)+1)*d], 1, acc, 1)
 		}
 	})
+	rowsSummed.Add(int64(len(idx)))
 	out := make([]float64, d)
 	for c := range nch {
 		for j, x := range parts[c*d : (c+1)*d] {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -58,6 +59,9 @@ func TestBalanced(t *testing.T) {
 			seen := make([]bool, tc.n)
 			lo, hi := tc.n, 0
 			for _, c := range cl {
+				if !slices.IsSorted(c) {
+					t.Fatalf("cluster %v not in ascending row order", c)
+				}
 				lo, hi = min(lo, len(c)), max(hi, len(c))
 				for _, id := range c {
 					if seen[id] {
@@ -190,5 +194,49 @@ func TestBalancedErrors(t *testing.T) {
 	cancel()
 	if _, err := Balanced(cctx, make([]float32, 40), 20, 2, Options{NumClusters: 4}); err == nil {
 		t.Fatal("canceled context ignored")
+	}
+}
+
+// TestSplitSums checks the incrementally maintained half sums against
+// sums recomputed from the final halves.
+func TestSplitSums(t *testing.T) {
+	cases := []struct {
+		name     string
+		n, dim   int
+		workers  int
+		zeroRows []int
+	}{
+		{"small", 101, 8, 1, nil},
+		{"chunks in parallel", 3*chunk + 17, 16, 3, []int{5, chunk + 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := planted(5, tc.n, tc.dim, 6, 1)
+			for _, z := range tc.zeroRows {
+				clear(v[z*tc.dim : (z+1)*tc.dim])
+			}
+			opt := Options{Tol: 1e-4, MaxIter: 50, Threads: tc.workers, Seed: 3}
+			s := &splitter{vecs: v, dim: tc.dim, opt: opt, inv: make([]float32, tc.n), side: make([]uint8, tc.n)}
+			s.invNorms(tc.n)
+			idx := make([]int32, tc.n)
+			for i := range idx {
+				idx[i] = int32(i)
+			}
+			sum0, sum1 := s.split(node{idx: idx}, tc.workers, &scratch{})
+			h := (tc.n + 1) / 2
+			if !slices.IsSorted(idx[:h]) || !slices.IsSorted(idx[h:]) {
+				t.Fatal("halves not ascending")
+			}
+			for half, want := range [][]float64{s.sum(idx[:h], 1, &scratch{}), s.sum(idx[h:], 1, &scratch{})} {
+				got := [][]float64{sum0, sum1}[half]
+				for j := range want {
+					// Both sides add unit rows in float32 partials: allow
+					// float32 rounding relative to the rows added.
+					if d := math.Abs(got[j] - want[j]); d > 1e-5*float64(tc.n) {
+						t.Fatalf("half %d dim %d: sum %v, recomputed %v", half, j, got[j], want[j])
+					}
+				}
+			}
+		})
 	}
 }
