@@ -296,3 +296,24 @@ func TestCooking(t *testing.T) {
 		t.Fatalf("P@1 %.3f -> %.3f: expected a clear rise", before, after)
 	}
 }
+
+// TestRaggedBatchReusesGraph: the last, smaller batch of an epoch is padded
+// to the compiled shape instead of compiling a new graph.
+func TestRaggedBatchReusesGraph(t *testing.T) {
+	ctx := context.Background()
+	// Long rows so that every batch rounds to the same sequence bucket.
+	enc := configured(t, planted, 1, `{"dim": 8, "batch_size": 64, "max_tokens": 4}`)
+	bs := siamesetest.Batches(planted.TrainY, 64, 1, 0)
+	last := bs[len(bs)-1]
+	if len(last.Docs) == 64 {
+		t.Fatal("fixture: want a ragged last batch")
+	}
+	for _, b := range []sdk.Batch{bs[0], last} {
+		if _, err := enc.TrainStep(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := enc.Service().Compiles(); n != 1 {
+		t.Fatalf("%d graphs compiled for a full and a ragged batch (%d docs), want 1", n, len(last.Docs))
+	}
+}

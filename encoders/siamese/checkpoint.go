@@ -30,6 +30,9 @@ type manifest struct {
 	// RNGSeed with Step is the whole random state: dropout masks of step t
 	// come from PCG(RNGSeed, t), so a resumed run draws the same masks.
 	RNGSeed uint64 `json:"rng_seed"`
+	// Shapes are the padded-shape high-water marks, restored so a resumed
+	// run compiles the same shapes (summation order) as an uninterrupted one.
+	Shapes map[string][3]int `json:"shapes,omitempty"`
 }
 
 func (s *Service) allParams() []*optim.Param {
@@ -45,7 +48,11 @@ func (s *Service) Save(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("encoder %s: save: %w", s.name, err)
 	}
-	man := manifest{Format: checkpointFormat, Encoder: s.name, Step: s.opt.Step, RNGSeed: s.seed}
+	man := manifest{Format: checkpointFormat, Encoder: s.name, Step: s.opt.Step, RNGSeed: s.seed,
+		Shapes: map[string][3]int{
+			"train":  {s.hiTrain.s, s.hiTrain.u, s.hiTrain.kn},
+			"encode": {s.hiEncode.s, s.hiEncode.u, s.hiEncode.kn},
+		}}
 	for i, p := range s.allParams() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -138,5 +145,11 @@ func (s *Service) Load(ctx context.Context, dir string) error {
 	}
 	s.opt.Step = man.Step
 	s.seed = man.RNGSeed
+	if m, ok := man.Shapes["train"]; ok {
+		s.hiTrain = shapeMark{m[0], m[1], m[2]}
+	}
+	if m, ok := man.Shapes["encode"]; ok {
+		s.hiEncode = shapeMark{m[0], m[1], m[2]}
+	}
 	return nil
 }

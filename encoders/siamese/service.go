@@ -36,6 +36,11 @@ type Service struct {
 	bank   []float32
 	// lastStep is the wall time of the latest TrainStep (for benchmarks).
 	lastStep time.Duration
+	// compiles counts graph builds (one per distinct input shape).
+	compiles int
+	// hiTrain/hiEncode are the largest padded shapes used so far: shapes
+	// only grow, so a smaller (ragged) batch reuses a compiled graph.
+	hiTrain, hiEncode shapeMark
 }
 
 // New builds the service; ds.TrainY is needed for the in-batch mask.
@@ -73,6 +78,15 @@ func pow2(n, lo, hi int) int {
 		p = max(hi, n)
 	}
 	return p
+}
+
+// shapeMark holds high-water marks of the bucketed dimensions.
+type shapeMark struct{ s, u, kn int }
+
+// grow raises *cur to at least v and returns it.
+func grow(cur *int, v int) int {
+	*cur = max(*cur, v)
+	return *cur
 }
 
 // tokenBatch is a group of items laid out for the graph.
@@ -161,6 +175,7 @@ func (s *Service) trainExec(hasNeg, hasDrop bool) (*Exec, error) {
 	np := len(s.arch.Params())
 	cfg := s.cfg
 	fn := func(in []*Node) []*Node {
+		s.compiles++
 		params := in[:np]
 		rows := in[np]
 		dIdx, dW, lIdx, lW := in[np+1], in[np+2], in[np+3], in[np+4]
@@ -234,7 +249,7 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 	}
 	hasNeg := kn > 0
 	if hasNeg {
-		kn = pow2(kn, 1, 0)
+		kn = grow(&s.hiTrain.kn, pow2(kn, 1, 0))
 	}
 	dTok, dW, dl, err := s.items(sdk.SplitTrain, b.Docs)
 	if err != nil {
@@ -269,14 +284,14 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 		}
 		negCount = len(flat)
 	}
-	a := &assembler{arch: s.arch, local: map[int32]int32{}, s: pow2(longest, 4, s.arch.MaxLen())}
+	a := &assembler{arch: s.arch, local: map[int32]int32{}, s: grow(&s.hiTrain.s, pow2(longest, 4, s.arch.MaxLen()))}
 	docs := a.add(dTok, dW, bc)
 	labs := a.add(lTok, lW, bc)
 	var negs tokenBatch
 	if hasNeg {
 		negs = a.add(nTok, nW, bc*kn)
 	}
-	u := pow2(len(a.rows), 16, 0)
+	u := grow(&s.hiTrain.u, pow2(len(a.rows), 16, 0))
 	d := s.arch.Dim()
 
 	c := bc + kn
@@ -352,6 +367,7 @@ func (s *Service) encodeExec() (*Exec, error) {
 	}
 	np := len(s.arch.Params())
 	e, err := NewExec(s.backend, func(in []*Node) *Node {
+		s.compiles++
 		return s.embed(in[:np], in[np], in[np+1], in[np+2])
 	})
 	if err != nil {
@@ -425,9 +441,9 @@ func (s *Service) Encode(ctx context.Context, split sdk.Split, ids []int32) (m s
 		if err != nil {
 			return m, err
 		}
-		a := &assembler{arch: s.arch, local: map[int32]int32{}, s: pow2(longest, 4, s.arch.MaxLen())}
+		a := &assembler{arch: s.arch, local: map[int32]int32{}, s: grow(&s.hiEncode.s, pow2(longest, 4, s.arch.MaxLen()))}
 		tb := a.add(toks, ws, eb)
-		u := pow2(len(a.rows), 16, 0)
+		u := grow(&s.hiEncode.u, pow2(len(a.rows), 16, 0))
 		args := append(s.paramTensors(),
 			tensors.FromFlatDataAndDimensions(s.gatherRows(a.rows, u), u, d),
 			tensors.FromFlatDataAndDimensions(tb.idx, eb, a.s), tensors.FromFlatDataAndDimensions(tb.w, eb, a.s))
@@ -456,3 +472,7 @@ func Bucket(n, lo, hi int) int { return pow2(n, lo, hi) }
 
 // Dataset returns the dataset the service trains on.
 func (s *Service) Dataset() *data.Dataset { return s.ds }
+
+// Compiles returns how many graphs have been built so far: a ragged batch
+// that fits the padded shapes must not add one.
+func (s *Service) Compiles() int { s.mu.Lock(); defer s.mu.Unlock(); return s.compiles }
