@@ -15,7 +15,7 @@ import (
 // TestCookingLong is the measured run behind the README number, not part of
 // the suite: XCBENCH_LONG=1 go test -run CookingLong -v ./encoders/transformer
 // (XCBENCH_LONG_EPOCHS overrides the epoch count, XCBENCH_LONG_PARAMS the
-// params). It prints encoder-only P@1 on cooking test (nearest label by
+// params, XCBENCH_LONG_DATASET the dataset folder name). It prints encoder-only P@1 on cooking test (nearest label by
 // cosine, over all test rows as pyxclib counts) per epoch.
 func TestCookingLong(t *testing.T) {
 	if os.Getenv("XCBENCH_LONG") == "" {
@@ -33,10 +33,14 @@ func TestCookingLong(t *testing.T) {
 	if params == "" {
 		params = `{"dim": 64, "layers": 1, "heads": 4, "ffn": 128, "max_len": 24, "batch_size": 128, "lr": 0.002, "warmup_steps": 50, "loss": "infonce", "temperature": 0.05}`
 	}
+	name := os.Getenv("XCBENCH_LONG_DATASET")
+	if name == "" {
+		name = "cooking"
+	}
 	ctx := context.Background()
 	c := New()
 	if err := c.Configure(ctx, sdk.Config{Params: json.RawMessage(params), Seed: 1,
-		Dataset: sdk.Dataset{Dir: dir + "/cooking", Name: "cooking", Options: json.RawMessage(`{"cache_dir":"-"}`)}}); err != nil {
+		Dataset: sdk.Dataset{Dir: dir + "/" + name, Name: name, Options: json.RawMessage(`{"cache_dir":"-"}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	ds := c.Service().Dataset()
