@@ -25,8 +25,9 @@ type BenchOptions struct {
 	Data      string
 	Encoder   string
 	Samplers  []string
-	BatchSize int
-	Negatives int
+	BatchSizes []int
+	BudgetMB   float64
+	Negatives  int
 	Steps     int
 	InProcess bool
 }
@@ -57,6 +58,11 @@ type BenchReport struct {
 	InProcess bool             `json:"in_process"`
 	Dataset   string           `json:"dataset"`
 	Results   []BenchResult    `json:"results"`
+	// BudgetMB and Largest answer "what is the largest batch each sampler
+	// trains with inside this encoder memory budget?" over the measured
+	// batch sizes (0: none of them fits).
+	BudgetMB float64        `json:"budget_mb,omitempty"`
+	Largest  map[string]int `json:"largest_batch_within_budget,omitempty"`
 }
 
 func newBenchCmd() *cobra.Command {
@@ -78,7 +84,8 @@ Without --data it generates a synthetic dataset.`,
 	f.StringVar(&o.Data, "data", "", "dataset folder (default: a synthetic one)")
 	f.StringVar(&o.Encoder, "encoder", "bow", "encoder to measure")
 	f.StringSliceVar(&o.Samplers, "samplers", []string{"random", "ngame", "ance"}, "samplers to compare")
-	f.IntVar(&o.BatchSize, "batch-size", 128, "documents per step")
+	f.IntSliceVar(&o.BatchSizes, "batch-size", []int{128}, "documents per step; a list (128,512,2048) measures each")
+	f.Float64Var(&o.BudgetMB, "budget-mb", 0, "encoder memory budget: report the largest measured batch each sampler fits in it")
 	f.IntVar(&o.Negatives, "negatives", 4, "explicit negatives per document (ANCE) and the encoder's num_negatives")
 	f.IntVar(&o.Steps, "steps", 20, "timed training steps per sampler")
 	f.BoolVar(&o.InProcess, "in-process", false, "run components in this process (memory is then the whole process's)")
@@ -102,17 +109,23 @@ func runBench(ctx context.Context, cmd *cobra.Command, o *BenchOptions) error {
 		}
 	}
 	rep := BenchReport{Time: time.Now().UTC(), Host: results.CollectHost(), InProcess: o.InProcess, Dataset: dir}
-	for _, s := range o.Samplers {
-		r, err := benchOne(ctx, h, o, dir, s)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	for _, bs := range o.BatchSizes {
+		for _, s := range o.Samplers {
+			r, err := benchOne(ctx, h, o, dir, s, bs)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				r.Error = err.Error()
 			}
-			r.Error = err.Error()
+			fmt.Fprintf(cmd.ErrOrStderr(), "bench %s/%s batch %d: %.1f steps/s, encoder peak %.0f MiB (base %.0f) %s\n",
+				o.Encoder, s, bs, r.StepsPerSec, r.EncoderPeakMiB, r.EncoderBaseMiB, r.Error)
+			rep.Results = append(rep.Results, r)
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "bench %s/%s: %.1f steps/s, encoder peak %.0f MiB (base %.0f) %s\n",
-			o.Encoder, s, r.StepsPerSec, r.EncoderPeakMiB, r.EncoderBaseMiB, r.Error)
-		rep.Results = append(rep.Results, r)
+	}
+	if o.BudgetMB > 0 {
+		rep.BudgetMB = o.BudgetMB
+		rep.Largest = largestWithin(rep.Results, o.BudgetMB)
 	}
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
@@ -125,8 +138,23 @@ func runBench(ctx context.Context, cmd *cobra.Command, o *BenchOptions) error {
 	return os.WriteFile(o.Out, append(b, '\n'), 0o644)
 }
 
-func benchOne(ctx context.Context, h *host.Host, o *BenchOptions, dir, sampler string) (BenchResult, error) {
-	r := BenchResult{Sampler: sampler, Encoder: o.Encoder, BatchSize: o.BatchSize, Negatives: o.Negatives}
+// largestWithin maps each sampler to the largest batch size whose
+// measured encoder peak stays within budget MiB.
+func largestWithin(rs []BenchResult, budget float64) map[string]int {
+	out := map[string]int{}
+	for _, r := range rs {
+		if _, ok := out[r.Sampler]; !ok {
+			out[r.Sampler] = 0
+		}
+		if r.Error == "" && r.Steps > 0 && r.EncoderPeakMiB <= budget && r.BatchSize > out[r.Sampler] {
+			out[r.Sampler] = r.BatchSize
+		}
+	}
+	return out
+}
+
+func benchOne(ctx context.Context, h *host.Host, o *BenchOptions, dir, sampler string, batchSize int) (BenchResult, error) {
+	r := BenchResult{Sampler: sampler, Encoder: o.Encoder, BatchSize: batchSize, Negatives: o.Negatives}
 	scratch, err := os.MkdirTemp(h.ScratchDir(), "bench-"+sampler+"-")
 	if err != nil {
 		return r, err
@@ -143,7 +171,7 @@ func benchOne(ctx context.Context, h *host.Host, o *BenchOptions, dir, sampler s
 	if !ok {
 		return r, fmt.Errorf("%s is not an encoder", o.Encoder)
 	}
-	encParams, _ := json.Marshal(map[string]any{"batch_size": o.BatchSize, "num_negatives": o.Negatives})
+	encParams, _ := json.Marshal(map[string]any{"batch_size": batchSize, "num_negatives": o.Negatives})
 	if err := enc.Configure(ctx, sdk.Config{Params: encParams, Seed: 1, Dataset: ds, ScratchDir: filepath.Join(scratch, "enc")}); err != nil {
 		return r, fmt.Errorf("encoder configure: %w", err)
 	}
@@ -199,7 +227,7 @@ func benchOne(ctx context.Context, h *host.Host, o *BenchOptions, dir, sampler s
 	}
 	_ = encP.ResetPeak()
 	t0 := time.Now()
-	for b, err := range smp.Batches(ctx, epoch, o.BatchSize) {
+	for b, err := range smp.Batches(ctx, epoch, batchSize) {
 		if err != nil {
 			return r, fmt.Errorf("sampler batches: %w", err)
 		}
