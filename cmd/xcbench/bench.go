@@ -21,15 +21,15 @@ func init() { commands = append(commands, newBenchCmd) }
 
 // BenchOptions holds `xcbench bench`'s flags.
 type BenchOptions struct {
-	Out       string
-	Data      string
-	Encoder   string
-	Samplers  []string
+	Out        string
+	Data       string
+	Encoder    string
+	Samplers   []string
 	BatchSizes []int
 	BudgetMB   float64
 	Negatives  int
-	Steps     int
-	InProcess bool
+	Steps      int
+	InProcess  bool
 }
 
 // BenchResult is one sampler's measurement.
