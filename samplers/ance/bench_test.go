@@ -14,7 +14,8 @@ import (
 // BenchmarkRefresh131k mines negatives for 50k documents against 131,073
 // synthetic 128-d label embeddings (LF-AmazonTitles-131K's label count),
 // depth 100; run once with
-//   go test -run '^$' -bench Refresh -benchtime 1x ./samplers/ance
+//
+//	go test -run '^$' -bench Refresh -benchtime 1x ./samplers/ance
 func BenchmarkRefresh131k(b *testing.B) {
 	const labels, docs, dim, topics = 131073, 50000, 128, 2000
 	r := rand.New(rand.NewPCG(1, 1))
