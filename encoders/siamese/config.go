@@ -33,9 +33,25 @@ type TrainConfig struct {
 // is tuned for a pretrained DistilBERT; small encoders from scratch want more).
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
-		LR: 1e-3, WarmupSteps: 100, Loss: "triplet", Margin: 0.3, NumNegatives: 10, Tau: 0.1,
+		LR: 1e-3, WarmupSteps: AutoWarmup, Loss: "triplet", Margin: 0.3, NumNegatives: 10, Tau: 0.1,
 		Temperature: 0.05, BatchSize: 256, EncodeBatch: 512,
 	}
+}
+
+// AutoWarmup is the default warmup_steps: NGAME's 100 steps, but at most a
+// tenth of total_steps, so short runs (small data sets, few epochs) are not
+// spent entirely in warm-up. An explicit warmup_steps is taken as given.
+const AutoWarmup = -1
+
+// Warmup resolves AutoWarmup.
+func (c TrainConfig) Warmup() int {
+	if c.WarmupSteps != AutoWarmup {
+		return c.WarmupSteps
+	}
+	if c.TotalSteps > 0 {
+		return min(100, c.TotalSteps/10)
+	}
+	return 100
 }
 
 // TrainDocs documents TrainConfig for ConfigSchema.
@@ -43,7 +59,7 @@ var TrainDocs = map[string]string{
 	"backend":       `GoMLX backend: "" = $XCBENCH_BACKEND or pure-Go "go:parallelism=-1"; "xla:cuda" or "xla:/abs/plugin.so" need a build with -tags xla`,
 	"lr":            "AdamW peak learning rate",
 	"weight_decay":  "AdamW decoupled weight decay (not applied to biases and norms)",
-	"warmup_steps":  "linear warm-up steps",
+	"warmup_steps":  "linear warm-up steps (-1 = NGAME's 100, capped at a tenth of total_steps)",
 	"total_steps":   "step at which the linearly decayed learning rate reaches 0 (0 = no decay)",
 	"loss":          `"triplet" (NGAME TripletMarginLossOHNM) or "infonce"`,
 	"margin":        "triplet margin",
@@ -62,9 +78,9 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("%w: lr must be > 0, got %g", sdk.ErrInvalidConfig, c.LR)
 	case c.WeightDecay < 0:
 		return fmt.Errorf("%w: weight_decay must be >= 0", sdk.ErrInvalidConfig)
-	case c.WarmupSteps < 0 || c.TotalSteps < 0:
-		return fmt.Errorf("%w: warmup_steps and total_steps must be >= 0", sdk.ErrInvalidConfig)
-	case c.TotalSteps > 0 && c.TotalSteps <= c.WarmupSteps:
+	case c.WarmupSteps < AutoWarmup || c.TotalSteps < 0:
+		return fmt.Errorf("%w: warmup_steps must be >= 0 (or -1 = auto) and total_steps >= 0", sdk.ErrInvalidConfig)
+	case c.TotalSteps > 0 && c.TotalSteps <= c.Warmup():
 		return fmt.Errorf("%w: total_steps %d must exceed warmup_steps %d", sdk.ErrInvalidConfig, c.TotalSteps, c.WarmupSteps)
 	case c.Loss != "triplet" && c.Loss != "infonce":
 		return fmt.Errorf("%w: loss %q: want triplet or infonce", sdk.ErrInvalidConfig, c.Loss)

@@ -59,7 +59,7 @@ func New(name string, arch Arch, ds *data.Dataset, cfg TrainConfig, seed uint64)
 	}
 	return &Service{
 		name: name, arch: arch, ds: ds, cfg: cfg, backend: b, seed: seed,
-		opt:  optim.New(optim.Schedule{LR: cfg.LR, Warmup: cfg.WarmupSteps, Total: cfg.TotalSteps}, cfg.WeightDecay),
+		opt:  optim.New(optim.Schedule{LR: cfg.LR, Warmup: cfg.Warmup(), Total: cfg.TotalSteps}, cfg.WeightDecay),
 		bank: make([]float32, arch.NumItems(sdk.SplitTrain)*arch.Dim()),
 	}, nil
 }

@@ -99,3 +99,30 @@ func TestSchemaDrift(t *testing.T) {
 		t.Fatal("doc for unknown param not reported")
 	}
 }
+
+func TestAutoWarmup(t *testing.T) {
+	tests := []struct {
+		warmup, total, want int
+		wantErr             bool
+	}{
+		{AutoWarmup, 0, 100, false},
+		{AutoWarmup, 5000, 100, false},
+		{AutoWarmup, 78, 7, false},
+		{AutoWarmup, 5, 0, false},
+		{50, 78, 50, false},
+		{100, 78, 0, true},
+		{-2, 0, 0, true},
+	}
+	for _, tc := range tests {
+		c := DefaultTrainConfig()
+		c.WarmupSteps, c.TotalSteps = tc.warmup, tc.total
+		err := c.Validate()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("warmup %d total %d: err %v, wantErr %v", tc.warmup, tc.total, err, tc.wantErr)
+			continue
+		}
+		if err == nil && c.Warmup() != tc.want {
+			t.Errorf("warmup %d total %d: Warmup() = %d, want %d", tc.warmup, tc.total, c.Warmup(), tc.want)
+		}
+	}
+}
