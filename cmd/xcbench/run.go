@@ -35,6 +35,10 @@ type RunOptions struct {
 	SkipFailed bool
 	Format     string
 	LogJSON    bool
+	// Shard "i/n" runs only the cells whose index is i modulo n, so n
+	// processes can share one run folder (one core each: the pure-Go
+	// encoder keeps about one core busy).
+	Shard string
 }
 
 func newRunCmd() *cobra.Command {
@@ -62,6 +66,7 @@ their last epoch checkpoint.`,
 	f.BoolVar(&o.SkipFailed, "skip-failed", false, "do not retry cells that failed in an earlier run")
 	f.StringVar(&o.Format, "format", "term", "table format for the final comparison: term|md|csv|latex")
 	f.BoolVar(&o.LogJSON, "log-json", false, "also print each epoch record as a JSON line on stderr")
+	f.StringVar(&o.Shard, "shard", "", "i/n: run only every n-th cell starting at i (0-based), to split a grid over n processes sharing --out")
 	grid.AddFlags(f)
 	return cmd
 }
@@ -76,6 +81,11 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 		return err
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if o.Shard != "" {
+		if cells, err = shardCells(cells, o.Shard); err != nil {
+			return err
+		}
+	}
 	if o.DryRun {
 		return printCells(stdout, cells)
 	}
@@ -121,6 +131,21 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 		return err
 	}
 	return reports.Render(stdout, rep, o.Format)
+}
+
+// shardCells keeps the cells whose index is i modulo n, for "i/n".
+func shardCells(cells []grid.Cell, shard string) ([]grid.Cell, error) {
+	var i, n int
+	if _, err := fmt.Sscanf(shard, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n {
+		return nil, fmt.Errorf("--shard %q: want i/n with 0 <= i < n", shard)
+	}
+	var out []grid.Cell
+	for k, c := range cells {
+		if k%n == i {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func firstErrLine(s string) string {

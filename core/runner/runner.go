@@ -121,6 +121,17 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 		}
 	}
 	writeManifest := func() error {
+		// Another process may share this run folder (xcbench run --shard):
+		// keep the plugins it recorded too.
+		if cur, err := r.o.Store.ReadManifest(); err == nil {
+			r.mu.Lock()
+			for _, p := range cur.Plugins {
+				if _, ok := r.plugins[p.Kind+"/"+p.Name]; !ok {
+					r.plugins[p.Kind+"/"+p.Name] = p
+				}
+			}
+			r.mu.Unlock()
+		}
 		man.Plugins = r.pluginList()
 		man.Updated = time.Now().UTC()
 		return r.o.Store.WriteManifest(man)
