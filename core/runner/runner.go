@@ -116,14 +116,21 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 	}
 	if old, err := r.o.Store.ReadManifest(); err == nil {
 		man.Created = old.Created
+		if old.GridText == g.Source {
+			man.Cells = unionCells(old.Cells, cells)
+		}
 		for _, p := range old.Plugins {
 			r.plugins[p.Kind+"/"+p.Name] = p
 		}
 	}
 	writeManifest := func() error {
 		// Another process may share this run folder (xcbench run --shard):
-		// keep the plugins it recorded too.
+		// keep the cells and plugins it recorded too. Cells of an earlier,
+		// different version of the grid file are dropped.
 		if cur, err := r.o.Store.ReadManifest(); err == nil {
+			if cur.GridText == g.Source {
+				man.Cells = unionCells(cur.Cells, man.Cells)
+			}
 			r.mu.Lock()
 			for _, p := range cur.Plugins {
 				if _, ok := r.plugins[p.Kind+"/"+p.Name]; !ok {
@@ -171,6 +178,31 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 		}
 	}
 	return sum, nil
+}
+
+// unionCells returns a's cells followed by b's cells that a lacks (by id),
+// with b's version of a cell that both hold.
+func unionCells(a, b []grid.Cell) []grid.Cell {
+	inB := make(map[string]grid.Cell, len(b))
+	for _, c := range b {
+		inB[c.ID] = c
+	}
+	out := make([]grid.Cell, 0, len(a)+len(b))
+	seen := make(map[string]bool, len(a)+len(b))
+	for _, c := range a {
+		if nc, ok := inB[c.ID]; ok {
+			c = nc
+		}
+		out = append(out, c)
+		seen[c.ID] = true
+	}
+	for _, c := range b {
+		if !seen[c.ID] {
+			out = append(out, c)
+			seen[c.ID] = true
+		}
+	}
+	return out
 }
 
 func (r *Runner) pluginList() []results.PluginInfo {

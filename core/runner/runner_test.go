@@ -295,3 +295,26 @@ func TestChildRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestUnionCells(t *testing.T) {
+	mk := func(ids string) []grid.Cell {
+		var out []grid.Cell
+		for _, r := range ids {
+			out = append(out, grid.Cell{ID: string(r), Name: "old"})
+		}
+		return out
+	}
+	b := mk("cad")
+	for i := range b {
+		b[i].Name = "new"
+	}
+	got := unionCells(mk("abc"), b)
+	ids, names := "", ""
+	for _, c := range got {
+		ids += c.ID
+		names += c.Name[:1]
+	}
+	if ids != "abcd" || names != "nonn" {
+		t.Fatalf("union = %q (%q), want abcd (nonn)", ids, names)
+	}
+}
