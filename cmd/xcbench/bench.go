@@ -28,8 +28,10 @@ type BenchOptions struct {
 	BatchSizes []int
 	BudgetMB   float64
 	Negatives  int
-	Steps      int
-	InProcess  bool
+	// ClusterSize is NGAME's nominal cluster size for the measured epoch.
+	ClusterSize int
+	Steps       int
+	InProcess   bool
 }
 
 // BenchResult is one sampler's measurement.
@@ -88,6 +90,7 @@ Without --data it generates a synthetic dataset.`,
 	f.Float64Var(&o.BudgetMB, "budget-mb", 0, "encoder memory budget: report the largest measured batch each sampler fits in it")
 	f.IntVar(&o.Negatives, "negatives", 4, "explicit negatives per document (ANCE) and the encoder's num_negatives")
 	f.IntVar(&o.Steps, "steps", 20, "timed training steps per sampler")
+	f.IntVar(&o.ClusterSize, "cluster-size", 64, "NGAME's nominal cluster size (documents) in the measured epoch")
 	f.BoolVar(&o.InProcess, "in-process", false, "run components in this process (memory is then the whole process's)")
 	return cmd
 }
@@ -190,7 +193,11 @@ func benchOne(ctx context.Context, h *host.Host, o *BenchOptions, dir, sampler s
 	case "ance":
 		sp["negatives"] = o.Negatives
 	case "ngame":
-		sp["curriculum_epochs"] = []int{1}
+		// Clusters of --cluster-size used in this very epoch (no lag), so
+		// the batches really are NGAME's and not the random warm-up order.
+		sp["curriculum_epochs"] = []int{}
+		sp["cluster_size_init"] = o.ClusterSize
+		sp["lag"] = false
 	case "random":
 		sp = map[string]any{}
 	}
