@@ -100,22 +100,45 @@ type Failure struct {
 
 // Report is the typed summary of a run folder.
 type Report struct {
-	Grid     string    `json:"grid"`
-	Axes     []string  `json:"axes"`
-	Metrics  []string  `json:"metrics"`
-	TargetP1 float64   `json:"target_p1,omitempty"`
-	BudgetMB float64   `json:"budget_mb,omitempty"`
-	Groups   []Group   `json:"groups"`
-	Failures []Failure `json:"failures,omitempty"`
-	Phases   []string  `json:"phases"`
-	Plugins  []string  `json:"plugins"`
+	Grid     string   `json:"grid"`
+	Axes     []string `json:"axes"`
+	Metrics  []string `json:"metrics"`
+	TargetP1 float64  `json:"target_p1,omitempty"`
+	// Targets overrides TargetP1 per dataset (report --target).
+	Targets  map[string]float64 `json:"targets,omitempty"`
+	BudgetMB float64            `json:"budget_mb,omitempty"`
+	Groups   []Group            `json:"groups"`
+	Failures []Failure          `json:"failures,omitempty"`
+	Phases   []string           `json:"phases"`
+	Plugins  []string           `json:"plugins"`
 }
 
 // Phases in display order.
 var phaseOrder = []string{"train", "encode", "refresh", "predict", "eval"}
 
 // Load builds the report of a run folder.
-func Load(dir string) (*Report, error) {
+func Load(dir string) (*Report, error) { return LoadWith(dir, Options{}) }
+
+// Options adjusts a report without rerunning anything.
+type Options struct {
+	// Targets sets the P@1 target per dataset for the time-to-target
+	// table; the key "" applies to every dataset not named.
+	Targets map[string]float64
+}
+
+// target is the P@1 target of a dataset's groups.
+func (r *Report) target(dataset string) float64 {
+	if t, ok := r.Targets[dataset]; ok {
+		return t
+	}
+	if t, ok := r.Targets[""]; ok {
+		return t
+	}
+	return r.TargetP1
+}
+
+// LoadWith builds the report of a run folder with options.
+func LoadWith(dir string, o Options) (*Report, error) {
 	st, err := results.Open(dir)
 	if err != nil {
 		return nil, err
@@ -130,6 +153,9 @@ func Load(dir string) (*Report, error) {
 	rep := &Report{Grid: man.GridName}
 	if man.Grid != nil {
 		rep.TargetP1, rep.BudgetMB = man.Grid.TargetP1, man.Grid.BudgetMB
+	}
+	if len(o.Targets) > 0 {
+		rep.Targets = o.Targets
 	}
 	for _, c := range man.Cells {
 		s, err := st.Cell(c.ID).Status()
@@ -191,6 +217,7 @@ func build(rep *Report, cells []grid.Cell, recs map[string][]results.Record) {
 		wall := map[string][]float64{}
 		var hard, rhard, toE, toS []float64
 		curve := map[int][]CurvePoint{}
+		target := rep.target(g.Value("dataset"))
 		for _, c := range members[key] {
 			rs := recs[c.ID]
 			if len(rs) == 0 {
@@ -228,7 +255,7 @@ func build(rep *Report, cells []grid.Cell, recs map[string][]results.Record) {
 				if r.Metrics != nil {
 					last = r.Metrics
 					curve[r.Epoch] = append(curve[r.Epoch], CurvePoint{Epoch: r.Epoch, Elapsed: r.Elapsed, P1: r.Metrics["P@1"]})
-					if !reached && rep.TargetP1 > 0 && r.Metrics["P@1"] >= rep.TargetP1 {
+					if !reached && target > 0 && r.Metrics["P@1"] >= target {
 						reached = true
 						toE = append(toE, float64(r.Epoch+1))
 						toS = append(toS, r.Elapsed)

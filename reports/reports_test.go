@@ -200,3 +200,39 @@ func TestPlotsAndHTML(t *testing.T) {
 		t.Fatalf("html lacks plots or best marks (%d bytes)", h.Len())
 	}
 }
+
+func TestPerDatasetTargets(t *testing.T) {
+	dir := fixtureRun(t)
+	tests := []struct {
+		name            string
+		targets         map[string]float64
+		ngameE, randomE float64
+		title           string
+	}{
+		{"grid target", nil, 2, 3, "Time to reach P@1 ≥ 50%"},
+		{"named dataset", map[string]float64{"toy": 0.35}, 1, 2, "Time to reach the dataset's P@1 target"},
+		{"default key", map[string]float64{"": 0.38}, 1, 2, "Time to reach the dataset's P@1 target"},
+		{"other dataset only", map[string]float64{"other": 0.35}, 2, 3, "Time to reach the dataset's P@1 target"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := LoadWith(dir, Options{Targets: tc.targets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rep.Groups[1].EpochsToTarget.Mean; got != tc.ngameE {
+				t.Errorf("ngame epochs to target %v, want %v", got, tc.ngameE)
+			}
+			if got := rep.Groups[0].EpochsToTarget.Mean; got != tc.randomE {
+				t.Errorf("random epochs to target %v, want %v", got, tc.randomE)
+			}
+			var md bytes.Buffer
+			if err := Render(&md, rep, "md"); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(md.String(), tc.title) {
+				t.Errorf("no %q in\n%s", tc.title, md.String())
+			}
+		})
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +19,7 @@ type ReportOptions struct {
 	RunDir string
 	Format string
 	Out    string
+	Target string
 }
 
 func newReportCmd() *cobra.Command {
@@ -32,7 +35,11 @@ and SVG into that folder; html embeds the plots.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.RunDir = args[0]
-			rep, err := reports.Load(o.RunDir)
+			targets, err := parseTargets(o.Target)
+			if err != nil {
+				return err
+			}
+			rep, err := reports.LoadWith(o.RunDir, reports.Options{Targets: targets})
 			if err != nil {
 				return err
 			}
@@ -81,6 +88,28 @@ and SVG into that folder; html embeds the plots.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Format, "format", "md", "md|term|csv|latex|html")
+	cmd.Flags().StringVar(&o.Target, "target", "", `P@1 target(s) for time-to-target, overriding the grid's target_p1: "0.6" or "cooking=0.68,bibtex=0.6,delicious=0.37"`)
 	cmd.Flags().StringVar(&o.Out, "out", "", "folder for report.<ext> and plots (default: tables to stdout, no plots)")
 	return cmd
+}
+
+// parseTargets reads --target: a fraction for every dataset, or
+// dataset=fraction pairs separated by commas.
+func parseTargets(s string) (map[string]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]float64{}
+	for _, part := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			name, val = "", name
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || v <= 0 || v > 1 {
+			return nil, fmt.Errorf("--target %q: %q is not a fraction in (0, 1]", s, part)
+		}
+		out[strings.TrimSpace(name)] = v
+	}
+	return out, nil
 }

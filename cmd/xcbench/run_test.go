@@ -38,3 +38,31 @@ func TestShardCells(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTargets(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    map[string]float64
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"0.6", map[string]float64{"": 0.6}, false},
+		{"cooking=0.68, bibtex=0.6", map[string]float64{"cooking": 0.68, "bibtex": 0.6}, false},
+		{"cooking=68", nil, true},
+		{"cooking=x", nil, true},
+	}
+	for _, tc := range tests {
+		got, err := parseTargets(tc.in)
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("%q: err %v", tc.in, err)
+		}
+		if len(got) != len(tc.want) {
+			t.Fatalf("%q: got %v, want %v", tc.in, got, tc.want)
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("%q: %s = %v, want %v", tc.in, k, got[k], v)
+			}
+		}
+	}
+}

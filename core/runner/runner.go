@@ -180,23 +180,16 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 	return sum, nil
 }
 
-// unionCells returns a's cells followed by b's cells that a lacks (by id),
-// with b's version of a cell that both hold.
+// unionCells returns b's cells in b's order, then a's cells that b lacks
+// (by id): a run that passes the whole expanded grid puts the manifest back
+// in grid order, whatever order shards wrote it in.
 func unionCells(a, b []grid.Cell) []grid.Cell {
-	inB := make(map[string]grid.Cell, len(b))
-	for _, c := range b {
-		inB[c.ID] = c
-	}
-	out := make([]grid.Cell, 0, len(a)+len(b))
+	out := append(make([]grid.Cell, 0, len(a)+len(b)), b...)
 	seen := make(map[string]bool, len(a)+len(b))
-	for _, c := range a {
-		if nc, ok := inB[c.ID]; ok {
-			c = nc
-		}
-		out = append(out, c)
+	for _, c := range b {
 		seen[c.ID] = true
 	}
-	for _, c := range b {
+	for _, c := range a {
 		if !seen[c.ID] {
 			out = append(out, c)
 			seen[c.ID] = true

@@ -314,7 +314,7 @@ func TestUnionCells(t *testing.T) {
 		ids += c.ID
 		names += c.Name[:1]
 	}
-	if ids != "abcd" || names != "nonn" {
-		t.Fatalf("union = %q (%q), want abcd (nonn)", ids, names)
+	if ids != "cadb" || names != "nnno" {
+		t.Fatalf("union = %q (%q), want cadb (nnno)", ids, names)
 	}
 }
