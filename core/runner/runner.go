@@ -116,17 +116,12 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 	}
 	if old, err := r.o.Store.ReadManifest(); err == nil {
 		man.Created = old.Created
-		if old.GridText == g.Source {
-			man.Cells = unionCells(old.Cells, cells)
-		}
-		for _, p := range old.Plugins {
-			r.plugins[p.Kind+"/"+p.Name] = p
-		}
 	}
 	writeManifest := func() error {
-		// Another process may share this run folder (xcbench run --shard):
-		// keep the cells and plugins it recorded too. Cells of an earlier,
-		// different version of the grid file are dropped.
+		// An earlier run, or another process sharing this run folder
+		// (xcbench run --shard), may have recorded cells and plugins: keep
+		// them. Cells of an earlier, different version of the grid file
+		// are dropped.
 		if cur, err := r.o.Store.ReadManifest(); err == nil {
 			if cur.GridText == g.Source {
 				man.Cells = unionCells(cur.Cells, man.Cells)
