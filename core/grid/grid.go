@@ -34,6 +34,9 @@ type Grid struct {
 	BudgetMB float64 `koanf:"budget_mb" json:"budget_mb,omitempty"`
 	// Timeout bounds one cell's wall time (0 = none).
 	Timeout time.Duration `koanf:"timeout" json:"timeout,omitempty"`
+	// CallTimeouts override the runner's per-call plugin deadlines by
+	// call ("train_step: 10m"); not part of cell identity.
+	CallTimeouts map[string]time.Duration `koanf:"call_timeouts" json:"call_timeouts,omitempty"`
 
 	// Matrix maps dotted cell keys ("sampler.name", "batch_size") to the
 	// values to multiply.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/xcbench/xcbench/core/data"
@@ -29,6 +30,7 @@ const (
 
 type cellRun struct {
 	r    *Runner
+	g    *grid.Grid
 	cell grid.Cell
 	spec grid.Spec
 	cs   *results.CellStore
@@ -74,6 +76,7 @@ func (c *cellRun) run(ctx context.Context) (err error) {
 	if err := c.launch(ctx); err != nil {
 		return err
 	}
+	c.r.fault(PointLaunched)
 
 	start, err := c.resume(ctx)
 	if err != nil {
@@ -158,31 +161,33 @@ func (c *cellRun) start(ctx context.Context, kind sdk.Kind, spec grid.Component)
 		Params: params, Seed: c.spec.Seed, ScratchDir: scratch,
 		Dataset: sdk.Dataset{Dir: c.dsDir, Name: c.spec.Dataset.Name, Options: opts},
 	}
-	if err := comp.Impl.Configure(ctx, cfg); err != nil {
+	if err := c.call(ctx, spec.Name, CallConfigure, func(ctx context.Context) error { return comp.Impl.Configure(ctx, cfg) }); err != nil {
 		return nil, fmt.Errorf("%s %s: configure: %w", kind, spec.Name, err)
 	}
 	return comp, nil
 }
 
-// params is the component's params as JSON; the encoder also gets
-// batch_size and total_steps when its schema declares them and the grid
-// does not set them, since its schedules depend on them.
+// params is the component's params as JSON. A component whose schema
+// declares batch_size gets the cell's, and the encoder total_steps, unless
+// the grid sets them: schedules and measures depend on them, and a
+// component must not learn them from the calls it happens to have seen
+// (that state would be lost on resume).
 func (c *cellRun) params(kind sdk.Kind, spec grid.Component, info sdk.Info) (json.RawMessage, error) {
 	p := map[string]any{}
 	for k, v := range spec.Params {
 		p[k] = v
 	}
-	if kind == sdk.KindEncoder {
-		var schema map[string]json.RawMessage
-		_ = json.Unmarshal(info.ConfigSchema, &schema)
-		inject := func(key string, v any) {
-			if _, declared := schema[key]; declared {
-				if _, set := p[key]; !set {
-					p[key] = v
-				}
+	var schema map[string]json.RawMessage
+	_ = json.Unmarshal(info.ConfigSchema, &schema)
+	inject := func(key string, v any) {
+		if _, declared := schema[key]; declared {
+			if _, set := p[key]; !set {
+				p[key] = v
 			}
 		}
-		inject("batch_size", c.spec.BatchSize)
+	}
+	inject("batch_size", c.spec.BatchSize)
+	if kind == sdk.KindEncoder {
 		inject("total_steps", c.spec.Epochs*c.batchesPerEpoch())
 	}
 	if len(p) == 0 {
@@ -210,38 +215,54 @@ func (c *cellRun) batchesPerEpoch() int {
 	return (n + c.spec.BatchSize - 1) / c.spec.BatchSize
 }
 
-// resume restores the last checkpoint, drops records past it and replays
-// the sampler's last refresh; it returns the first epoch to run.
+// resume restores the newest checkpoint that loads (falling back to an
+// older one when the newest is corrupt), drops records past it and replays
+// the last refresh at or before it; it returns the first epoch to run.
+//
+// The replay is unconditional: a sampler's batches can depend on a refresh
+// older than the epoch being resumed (NGAME's one-epoch lag trains epoch
+// e+1 on epoch e's clusters even when e+1 refreshes again), so the sampler
+// must be put back in the state the uninterrupted run had, not merely given
+// the next refresh.
 func (c *cellRun) resume(ctx context.Context) (int, error) {
-	dir, epoch, err := c.cs.LastCheckpoint()
+	cks, err := c.cs.Checkpoints()
 	if err != nil {
 		return 0, err
 	}
+	epoch := -1
+	var loadErrs []string
+	for _, ck := range cks {
+		if err := c.call(ctx, c.spec.Encoder.Name, CallLoad, func(ctx context.Context) error { return c.enc.Load(ctx, ck.Dir) }); err != nil {
+			loadErrs = append(loadErrs, fmt.Sprintf("%s (epoch %d): %v", ck.Dir, ck.Epoch, err))
+			fmt.Fprintf(c.r.o.Warnings, "xcbench: cell %s: checkpoint %s does not load, trying an older one: %v\n", c.cell.Name, ck.Dir, err)
+			continue
+		}
+		epoch = ck.Epoch
+		break
+	}
+	if epoch < 0 && len(loadErrs) > 0 {
+		return 0, fmt.Errorf("resume: no checkpoint loads (%s); start the cell over with: xcbench run --restart-cell %s", strings.Join(loadErrs, "; "), c.cell.ID)
+	}
 	kept, err := c.cs.KeepThrough(epoch)
 	if err != nil {
+		return 0, fmt.Errorf("resume: %w; start the cell over with: xcbench run --restart-cell %s", err, c.cell.ID)
+	}
+	if err := c.cs.PruneRefreshes(epoch, 2); err != nil {
 		return 0, err
 	}
 	if epoch < 0 {
 		return 0, nil
-	}
-	if err := c.enc.Load(ctx, dir); err != nil {
-		return 0, fmt.Errorf("resume: encoder load %s: %w", dir, err)
 	}
 	if len(kept) > 0 {
 		c.elapsed = kept[len(kept)-1].Elapsed
 	}
 	next := epoch + 1
 	if next < c.spec.Epochs {
-		plan, err := c.smp.Plan(ctx, next)
-		if err != nil {
-			return 0, fmt.Errorf("resume: sampler plan %d: %w", next, err)
-		}
-		if !plan.Refresh {
-			if err := c.replayRefresh(ctx); err != nil {
-				return 0, err
-			}
+		if err := c.replayRefresh(ctx, epoch); err != nil {
+			return 0, err
 		}
 	}
+	c.r.fault(PointResumed)
 	return next, nil
 }
 
@@ -258,7 +279,7 @@ type refreshMarker struct {
 // saveRefresh keeps the embeddings a refresh was given (copies: the
 // encoder may overwrite its scratch files) for replay on resume.
 func (c *cellRun) saveRefresh(epoch int, docs, labels sdk.Matrix) error {
-	dir := c.cs.RefreshDir()
+	dir := c.cs.RefreshDir(epoch)
 	tmp := dir + ".tmp"
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -284,14 +305,26 @@ func (c *cellRun) saveRefresh(epoch int, docs, labels sdk.Matrix) error {
 	return os.Rename(tmp, dir)
 }
 
-func (c *cellRun) replayRefresh(ctx context.Context) error {
-	dir := c.cs.RefreshDir()
-	b, err := os.ReadFile(filepath.Join(dir, "refresh.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // the sampler never asked for embeddings
-	}
+// replayRefresh hands the sampler the inputs of the last refresh at or
+// before epoch again.
+func (c *cellRun) replayRefresh(ctx context.Context, epoch int) error {
+	eps, err := c.cs.Refreshes()
 	if err != nil {
 		return err
+	}
+	last := -1
+	for _, e := range eps {
+		if e <= epoch {
+			last = e
+		}
+	}
+	if last < 0 {
+		return nil // the sampler has not refreshed yet
+	}
+	dir := c.cs.RefreshDir(last)
+	b, err := os.ReadFile(filepath.Join(dir, "refresh.json"))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
 	}
 	var m refreshMarker
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -304,7 +337,11 @@ func (c *cellRun) replayRefresh(ctx context.Context) error {
 	if m.HaveLabels {
 		labels = sdk.Matrix{Rows: m.LabelRows, Cols: m.LabelCols, Path: filepath.Join(dir, "labels.npy")}
 	}
-	if _, err := c.smp.Refresh(ctx, m.Epoch, docs, labels); err != nil {
+	err = c.call(ctx, c.spec.Sampler.Name, CallRefresh, func(ctx context.Context) error {
+		_, err := c.smp.Refresh(ctx, m.Epoch, docs, labels)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("resume: replay refresh of epoch %d: %w", m.Epoch, err)
 	}
 	return nil
@@ -367,7 +404,11 @@ func (c *cellRun) epoch(ctx context.Context, e int) error {
 	c.rec = c.newRecord(results.StageM1, e)
 	rec := c.rec
 
-	plan, err := c.smp.Plan(ctx, e)
+	var plan sdk.RefreshPlan
+	err := c.call(ctx, c.spec.Sampler.Name, CallPlan, func(ctx context.Context) (err error) {
+		plan, err = c.smp.Plan(ctx, e)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sampler plan: %w", err)
 	}
@@ -380,25 +421,35 @@ func (c *cellRun) epoch(ctx context.Context, e int) error {
 	c.r.o.Progress.EpochStart(e, c.batchesPerEpoch())
 	var lossSum, hardSum float64
 	err = c.phase(PhaseTrain, func() error {
-		for b, err := range c.smp.Batches(ctx, e, c.spec.BatchSize) {
-			if err != nil {
-				return fmt.Errorf("sampler batches: %w", err)
+		// The batch stream gets one deadline for the whole epoch, each
+		// step its own.
+		return c.call(ctx, c.spec.Sampler.Name, CallBatches, func(bctx context.Context) error {
+			for b, err := range c.smp.Batches(bctx, e, c.spec.BatchSize) {
+				if err != nil {
+					return fmt.Errorf("sampler batches: %w", err)
+				}
+				var st sdk.StepStats
+				err := c.call(ctx, c.spec.Encoder.Name, CallTrainStep, func(ctx context.Context) (err error) {
+					st, err = c.enc.TrainStep(ctx, b)
+					return err
+				})
+				if err != nil {
+					return fmt.Errorf("encoder train step %d: %w", rec.Steps, err)
+				}
+				lossSum += st.Loss
+				hardSum += st.Hardness
+				rec.Items += st.Items
+				rec.Steps++
+				c.r.o.Progress.Step()
+				c.r.fault(fmt.Sprintf("%s:%d:%d", PointStep, e, rec.Steps))
 			}
-			st, err := c.enc.TrainStep(ctx, b)
-			if err != nil {
-				return fmt.Errorf("encoder train step %d: %w", rec.Steps, err)
-			}
-			lossSum += st.Loss
-			hardSum += st.Hardness
-			rec.Items += st.Items
-			rec.Steps++
-			c.r.o.Progress.Step()
-		}
-		return ctx.Err()
+			return ctx.Err()
+		})
 	})
 	if err != nil {
 		return err
 	}
+	c.r.fault(fmt.Sprintf("%s:%d", PointTrained, e))
 	if rec.Steps > 0 {
 		rec.Loss = lossSum / float64(rec.Steps)
 		rec.Hardness = hardSum / float64(rec.Steps)
@@ -412,6 +463,7 @@ func (c *cellRun) epoch(ctx context.Context, e int) error {
 		if err := c.evaluate(ctx, limit); err != nil {
 			return err
 		}
+		c.r.fault(fmt.Sprintf("%s:%d", PointEvaluated, e))
 	}
 	return c.commit(ctx, e)
 }
@@ -425,7 +477,10 @@ func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) erro
 			var err error
 			if plan.DocSource == "memory_bank" {
 				if mb, ok := c.enc.(sdk.MemoryBanker); ok {
-					docs, err = mb.MemoryBank(ctx)
+					err = c.call(ctx, c.spec.Encoder.Name, CallEncode, func(ctx context.Context) (err error) {
+						docs, err = mb.MemoryBank(ctx)
+						return err
+					})
 					if errors.Is(err, sdk.ErrUnimplemented) {
 						err, docs = nil, sdk.Matrix{}
 					}
@@ -435,7 +490,7 @@ func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) erro
 				return fmt.Errorf("encoder memory bank: %w", err)
 			}
 			if docs.IsZero() {
-				if docs, err = c.enc.Encode(ctx, sdk.SplitTrain, nil); err != nil {
+				if docs, err = c.encode(ctx, sdk.SplitTrain, nil); err != nil {
 					return fmt.Errorf("encode train docs: %w", err)
 				}
 				rec.Items += docs.Rows
@@ -443,7 +498,7 @@ func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) erro
 		}
 		if plan.NeedLabels {
 			var err error
-			if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+			if labels, err = c.encode(ctx, sdk.SplitLabels, nil); err != nil {
 				return fmt.Errorf("encode labels: %w", err)
 			}
 			rec.Items += labels.Rows
@@ -455,18 +510,21 @@ func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) erro
 	}
 	var rs sdk.RefreshStats
 	err = c.phase(PhaseRefresh, func() error {
-		var err error
-		rs, err = c.smp.Refresh(ctx, e, docs, labels)
-		return err
+		return c.call(ctx, c.spec.Sampler.Name, CallRefresh, func(ctx context.Context) (err error) {
+			rs, err = c.smp.Refresh(ctx, e, docs, labels)
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("sampler refresh: %w", err)
 	}
 	h := rs.Hardness
 	rec.RefreshHardness = &h
+	c.r.fault(fmt.Sprintf("%s:%d", PointRefreshed, e))
 	if err := c.saveRefresh(e, docs, labels); err != nil {
 		return fmt.Errorf("save refresh inputs: %w", err)
 	}
+	c.r.fault(fmt.Sprintf("%s:%d", PointRefreshSaved, e))
 	return nil
 }
 
@@ -487,10 +545,10 @@ func (c *cellRun) evaluate(ctx context.Context, limit int) error {
 	var test, labels sdk.Matrix
 	err := c.phase(PhaseEncode, func() error {
 		var err error
-		if test, err = c.enc.Encode(ctx, sdk.SplitTest, ids); err != nil {
+		if test, err = c.encode(ctx, sdk.SplitTest, ids); err != nil {
 			return fmt.Errorf("encode test docs: %w", err)
 		}
-		if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+		if labels, err = c.encode(ctx, sdk.SplitLabels, nil); err != nil {
 			return fmt.Errorf("encode labels: %w", err)
 		}
 		rec.Items += test.Rows + labels.Rows
@@ -501,12 +559,18 @@ func (c *cellRun) evaluate(ctx context.Context, limit int) error {
 	}
 	var pred sdk.TopK
 	err = c.phase(PhasePredict, func() error {
-		if _, err := c.clf.Train(ctx, sdk.TrainInput{Labels: labels}); err != nil {
-			return fmt.Errorf("classifier %s train: %w", c.spec.Classifier.Name, err)
+		name := c.spec.Classifier.Name
+		if err := c.call(ctx, name, CallTrain, func(ctx context.Context) error {
+			_, err := c.clf.Train(ctx, sdk.TrainInput{Labels: labels})
+			return err
+		}); err != nil {
+			return fmt.Errorf("classifier %s train: %w", name, err)
 		}
-		var err error
-		if pred, err = c.clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK()); err != nil {
-			return fmt.Errorf("classifier %s predict: %w", c.spec.Classifier.Name, err)
+		if err := c.call(ctx, name, CallPredict, func(ctx context.Context) (err error) {
+			pred, err = c.clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK())
+			return err
+		}); err != nil {
+			return fmt.Errorf("classifier %s predict: %w", name, err)
 		}
 		return nil
 	})
@@ -543,11 +607,24 @@ func (c *cellRun) commit(ctx context.Context, e int) error {
 		return err
 	}
 	c.logRecord(rec)
-	if err := c.cs.SaveCheckpoint(e, func(dir string) error { return c.enc.Save(ctx, dir) }); err != nil {
+	c.r.fault(fmt.Sprintf("%s:%d", PointRecorded, e))
+	err := c.cs.SaveCheckpoint(e, func(dir string) error {
+		return c.call(ctx, c.spec.Encoder.Name, CallSave, func(ctx context.Context) error { return c.enc.Save(ctx, dir) })
+	})
+	if err != nil {
 		return fmt.Errorf("encoder save: %w", err)
 	}
+	c.r.fault(fmt.Sprintf("%s:%d", PointCheckpointed, e))
+	// Two checkpoints are kept (ckpt, ckpt.prev), so two refreshes.
+	if err := c.cs.PruneRefreshes(e, 2); err != nil {
+		return err
+	}
 	c.st.Epoch = e
-	return c.cs.SetStatus(*c.st)
+	if err := c.cs.SetStatus(*c.st); err != nil {
+		return err
+	}
+	c.r.fault(fmt.Sprintf("%s:%d", PointCommitted, e))
+	return nil
 }
 
 func (c *cellRun) logRecord(rec *results.Record) {
@@ -573,13 +650,13 @@ func (c *cellRun) stage2(ctx context.Context) error {
 	var train, labels, test sdk.Matrix
 	err = c.phase(PhaseEncode, func() error {
 		var err error
-		if train, err = c.enc.Encode(ctx, sdk.SplitTrain, nil); err != nil {
+		if train, err = c.encode(ctx, sdk.SplitTrain, nil); err != nil {
 			return fmt.Errorf("encode train docs: %w", err)
 		}
-		if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+		if labels, err = c.encode(ctx, sdk.SplitLabels, nil); err != nil {
 			return fmt.Errorf("encode labels: %w", err)
 		}
-		if test, err = c.enc.Encode(ctx, sdk.SplitTest, nil); err != nil {
+		if test, err = c.encode(ctx, sdk.SplitTest, nil); err != nil {
 			return fmt.Errorf("encode test docs: %w", err)
 		}
 		rec.Items += train.Rows + labels.Rows + test.Rows
@@ -589,18 +666,23 @@ func (c *cellRun) stage2(ctx context.Context) error {
 		return err
 	}
 	var pred sdk.TopK
+	name := c.spec.Stage2.Name
 	err = c.phase(PhaseTrain, func() error {
-		ts, err := clf.Train(ctx, sdk.TrainInput{TrainDocs: train, Labels: labels})
-		rec.Loss = ts.Loss
-		return err
+		return c.call(ctx, name, CallTrain, func(ctx context.Context) error {
+			ts, err := clf.Train(ctx, sdk.TrainInput{TrainDocs: train, Labels: labels})
+			rec.Loss = ts.Loss
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	c.r.fault(PointStage2Trained)
 	err = c.phase(PhasePredict, func() error {
-		var err error
-		pred, err = clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK())
-		return err
+		return c.call(ctx, name, CallPredict, func(ctx context.Context) (err error) {
+			pred, err = clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK())
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
@@ -616,5 +698,6 @@ func (c *cellRun) stage2(ctx context.Context) error {
 		return err
 	}
 	c.logRecord(rec)
+	c.r.fault(PointStage2Recorded)
 	return nil
 }
