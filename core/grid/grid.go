@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xcbench/xcbench/core/metrics"
 	"os"
 	"path/filepath"
 	"time"
@@ -238,8 +239,8 @@ func (s *Spec) validate(where string) error {
 		return bad("eval.k must list at least one k")
 	}
 	for _, k := range s.Eval.K {
-		if k <= 0 {
-			return bad("eval.k: %d is not positive", k)
+		if k <= 0 || k > metrics.MaxK {
+			return bad("eval.k: %d is not in 1..%d", k, metrics.MaxK)
 		}
 	}
 	return nil

@@ -152,6 +152,10 @@ func (s sums) add(o sums) {
 // reciprocal pairs to drop from the predictions; invProp (one weight per
 // label, see InvPropensity) enables PSP and PSnDCG; ks are the cut-offs
 // (k may exceed K or a row's length: missing ranks count as misses).
+// MaxK bounds the cut-offs: evaluation holds rows x k predictions, and no
+// XC metric is reported beyond a few hundred.
+const MaxK = 1000
+
 func Evaluate(pred sdk.TopK, truth *sparse.CSR, filter []data.Pair, invProp []float64, ks []int) (Result, error) {
 	if pred.Rows != truth.NRows {
 		return Result{}, fmt.Errorf("metrics: %d prediction rows vs %d truth rows", pred.Rows, truth.NRows)
@@ -167,8 +171,8 @@ func Evaluate(pred sdk.TopK, truth *sparse.CSR, filter []data.Pair, invProp []fl
 	}
 	kmax := 0
 	for _, k := range ks {
-		if k <= 0 {
-			return Result{}, fmt.Errorf("metrics: k must be positive, got %d", k)
+		if k <= 0 || k > MaxK {
+			return Result{}, fmt.Errorf("metrics: k must be in 1..%d, got %d", MaxK, k)
 		}
 		kmax = max(kmax, k)
 	}
