@@ -9,6 +9,8 @@ import (
 	"github.com/xcbench/xcbench/core/metrics"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -178,6 +180,9 @@ func (g *Grid) validate() error {
 	if g.Name == "" {
 		return bad("name is required")
 	}
+	if err := SafeName(g.Name); err != nil {
+		return bad("name: %v", err)
+	}
 	if len(g.Datasets) == 0 {
 		return bad("datasets: at least one dataset is required")
 	}
@@ -197,6 +202,9 @@ func (g *Grid) validate() error {
 				d.Name = "synth"
 			}
 		}
+		if err := SafeName(d.Name); err != nil {
+			return bad("datasets[%d].name: %v", i, err)
+		}
 		if seen[d.Name] {
 			return bad("datasets[%d]: duplicate dataset name %q", i, d.Name)
 		}
@@ -212,6 +220,19 @@ func (g *Grid) validate() error {
 		if k == "dataset" || k == "seed" || k == "seeds" || k == "datasets" {
 			return bad("matrix.%s: use the top-level datasets/seeds lists instead", k)
 		}
+	}
+	return nil
+}
+
+var safeNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+
+// SafeName accepts names that become one path element under a run or
+// data folder: letters, digits, '.', '_', '+', '-', no leading dot or dash,
+// no "..", at most 128 bytes. Grid and dataset names are used in paths, so
+// "../../x" must not write outside the run folder.
+func SafeName(name string) error {
+	if len(name) > 128 || !safeNameRe.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("%q is not a safe name (letters, digits, '.', '_', '+', '-'; no '/', no '..', at most 128 bytes)", name)
 	}
 	return nil
 }
