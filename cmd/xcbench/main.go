@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -41,6 +42,36 @@ func main() {
 	host.KillAll()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xcbench:", err)
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
+}
+
+// Exit statuses (documented in `xcbench run --help` and the README).
+const (
+	ExitError       = 1
+	ExitInvalid     = 2
+	ExitFailedCells = 3
+	ExitInterrupted = 130
+)
+
+// codedError carries the exit status for an error.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e codedError) Error() string { return e.err.Error() }
+func (e codedError) Unwrap() error { return e.err }
+
+func exitCode(code int, err error) error { return codedError{code, err} }
+
+func exitStatus(err error) int {
+	var c codedError
+	if errors.As(err, &c) {
+		return c.code
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	return ExitError
 }

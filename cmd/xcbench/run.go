@@ -7,7 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -16,6 +19,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/xcbench/xcbench/core/buildinfo"
 	"github.com/xcbench/xcbench/core/grid"
 	"github.com/xcbench/xcbench/core/results"
 	"github.com/xcbench/xcbench/core/runner"
@@ -39,6 +43,10 @@ type RunOptions struct {
 	// processes can share one run folder (one core each: the pure-Go
 	// encoder keeps about one core busy).
 	Shard string
+	// RestartCells are cell ids to start over from scratch.
+	RestartCells []string
+	// MaxCells bounds the grid's expansion.
+	MaxCells int
 }
 
 func newRunCmd() *cobra.Command {
@@ -52,7 +60,16 @@ Overrides, last wins: the file, XCBENCH_<KEY> environment variables
 (XCBENCH_EPOCHS=3, XCBENCH_EVAL__EVERY=2), then --epochs/--batch-size/--seeds
 and --set key=value. Results go to runs/<grid name>/ (or --out): running the
 same command again skips finished cells and resumes interrupted ones from
-their last epoch checkpoint.`,
+their last epoch checkpoint.
+
+Before anything trains, every cell is validated: components exist, params
+match each component's schema (name and type, with the grid file's line),
+data folders and their headers read. --dry-run stops after that.
+
+Exit status: 0 every cell done (or running in another process sharing
+--out); 2 invalid grid or cells (nothing ran); 3 one or more cells failed
+(the others ran; the summary names the failed ones); 130 interrupted
+(Ctrl-C, SIGTERM: rerun the same command to resume); 1 any other error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Grid = args[0]
@@ -67,6 +84,8 @@ their last epoch checkpoint.`,
 	f.StringVar(&o.Format, "format", "term", "table format for the final comparison: term|md|csv|latex")
 	f.BoolVar(&o.LogJSON, "log-json", false, "also print each epoch record as a JSON line on stderr")
 	f.StringVar(&o.Shard, "shard", "", "i/n: run only every n-th cell starting at i (0-based), to split a grid over n processes sharing --out")
+	f.StringSliceVar(&o.RestartCells, "restart-cell", nil, "cell id(s) to start over, discarding their records and checkpoints (the way out of a cell whose state cannot resume)")
+	f.IntVar(&o.MaxCells, "max-cells", grid.DefaultMaxCells, "refuse grids that expand to more cells than this")
 	grid.AddFlags(f)
 	return cmd
 }
@@ -74,17 +93,39 @@ their last epoch checkpoint.`,
 func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	g, err := grid.Load(o.Grid, grid.LoadOptions{Flags: cmd.Flags()})
 	if err != nil {
-		return err
+		return exitCode(ExitInvalid, err)
 	}
-	cells, err := grid.Expand(g)
+	cells, err := grid.ExpandMax(g, o.MaxCells)
 	if err != nil {
-		return err
+		return exitCode(ExitInvalid, err)
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if o.Shard != "" {
 		if cells, err = shardCells(cells, o.Shard); err != nil {
-			return err
+			return exitCode(ExitInvalid, err)
 		}
+	}
+	restart := map[string]bool{}
+	for _, id := range o.RestartCells {
+		found := false
+		for _, c := range cells {
+			found = found || c.ID == id
+		}
+		if !found {
+			return exitCode(ExitInvalid, fmt.Errorf("--restart-cell %s: no such cell in this grid (see --dry-run for ids)", id))
+		}
+		restart[id] = true
+	}
+	h, err := host.New(host.Options{InProcess: o.InProcess})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := runner.Validate(ctx, hostLauncher{h}, g, cells); err != nil {
+		if errors.Is(err, runner.ErrInvalidCells) {
+			return exitCode(ExitInvalid, fmt.Errorf("grid %s: %w", o.Grid, err))
+		}
+		return err
 	}
 	if o.DryRun {
 		return printCells(stdout, cells)
@@ -97,11 +138,6 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	h, err := host.New(host.Options{InProcess: o.InProcess})
-	if err != nil {
-		return err
-	}
-	defer h.Close()
 	var log io.Writer
 	if o.LogJSON {
 		log = stderr
@@ -109,7 +145,8 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	r, err := runner.New(runner.Options{
 		Launcher: hostLauncher{h}, Store: store,
 		Data: runner.OpenData, Score: runner.Score, Synth: runner.Synth,
-		Progress: newBars(stderr), Log: log, SkipFailed: o.SkipFailed, ScratchRoot: h.ScratchDir(),
+		Progress: newBars(stderr), Log: log, Warnings: stderr, SkipFailed: o.SkipFailed, ScratchRoot: h.ScratchDir(),
+		RestartCells: restart, Build: buildinfo.Get(), Args: os.Args[1:], Fault: faultFromEnv(),
 	})
 	if err != nil {
 		return err
@@ -118,19 +155,48 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	sum, err := r.Run(ctx, g, cells)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("interrupted (%d cells done this run); resume with: xcbench run %s --out %s", sum.Done, o.Grid, out)
+			return exitCode(ExitInterrupted, fmt.Errorf("interrupted (%d cells done this run); resume with: xcbench run %s --out %s", sum.Done, o.Grid, out))
 		}
 		return err
 	}
-	fmt.Fprintf(stderr, "xcbench: %d done, %d failed, %d skipped (already finished)\n", sum.Done, sum.Failed, sum.Skipped)
-	for name, e := range sum.Failures {
-		fmt.Fprintf(stderr, "xcbench: FAILED %s: %s\n", name, firstErrLine(e))
+	fmt.Fprintf(stderr, "xcbench: %d done, %d failed, %d skipped (already finished), %d running in another process\n", sum.Done, sum.Failed, sum.Skipped, sum.Busy)
+	names := make([]string, 0, len(sum.Failures))
+	for name := range sum.Failures {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(stderr, "xcbench: FAILED %s: %s\n", name, firstErrLine(sum.Failures[name]))
 	}
 	rep, err := reports.Load(out)
 	if err != nil {
 		return err
 	}
-	return reports.Render(stdout, rep, o.Format)
+	if err := reports.Render(stdout, rep, o.Format); err != nil {
+		return err
+	}
+	if sum.Failed > 0 {
+		return exitCode(ExitFailedCells, fmt.Errorf("%d of %d cells failed: %s (rerun the same command to retry them)", sum.Failed, len(cells), strings.Join(names, "; ")))
+	}
+	return nil
+}
+
+// faultFromEnv reads XCBENCH_FAULT=kill@<point>: the process SIGKILLs
+// itself the first time the runner reaches that point (runner.Point*,
+// e.g. kill@committed:2). It exists for the resume tests, which must kill
+// a real process at an exact step, not after a guessed delay.
+func faultFromEnv() func(string) {
+	v := os.Getenv("XCBENCH_FAULT")
+	point, ok := strings.CutPrefix(v, "kill@")
+	if !ok || point == "" {
+		return nil
+	}
+	return func(p string) {
+		if p == point {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way; write nothing more
+		}
+	}
 }
 
 // shardCells keeps the cells whose index is i modulo n, for "i/n".

@@ -260,7 +260,7 @@ var (
 // into "grid.yaml:12: unknown key eval.evry".
 func describeDecodeError(err error, file string, text []byte) error {
 	ms := invalidKeysRe.FindAllStringSubmatch(err.Error(), -1)
-	lines := keyLines(text)
+	lines := KeyLines(text)
 	if len(ms) == 0 {
 		var msgs []string
 		for _, m := range fieldErrRe.FindAllStringSubmatch(err.Error(), -1) {
@@ -297,9 +297,9 @@ func describeDecodeError(err error, file string, text []byte) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
 }
 
-// keyLines maps every mapping key path in the YAML text, in mapstructure's
+// KeyLines maps every mapping key path in the YAML text, in mapstructure's
 // spelling ("datasets[0].name"), to its 1-based line.
-func keyLines(text []byte) map[string]int {
+func KeyLines(text []byte) map[string]int {
 	out := map[string]int{}
 	var root yamlv3.Node
 	if yamlv3.Unmarshal(text, &root) != nil {
