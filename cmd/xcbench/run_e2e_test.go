@@ -121,6 +121,8 @@ func TestRunExitStatus(t *testing.T) {
 			[]string{"g.yaml:7: sampler.params.refresh_start: want int, got soon"}, false},
 		{"missing data folder", strings.Replace(tinyGrid, "{name: synth, synth: {labels: 40, train_docs: 240, test_docs: 50, seed: 5}}", "{name: gone, dir: nowhere}", 1), []string{"--dry-run"}, 2,
 			[]string{"dataset gone", "nowhere"}, false},
+		{"negative synthetic label count", strings.Replace(tinyGrid, "labels: 40", "labels: -5", 1), []string{"--dry-run"}, 2,
+			[]string{"dataset synth", "labels: -5"}, false},
 		{"unknown call timeout", tinyGrid + "call_timeouts: {train_stpe: 1m}\n", []string{"--dry-run"}, 2,
 			[]string{"g.yaml:9: call_timeouts.train_stpe: unknown call"}, false},
 		{"failing cell", strings.Replace(twoSamplers, "curriculum_epochs: [1, 2]", "curriculum_epochs: [1, 2], doc_source: bogus", 1), []string{"--epochs", "1"}, 3,

@@ -198,15 +198,15 @@ func decoderConfig(out any) *mapstructure.DecoderConfig {
 		ErrorUnused:      true,
 		WeaklyTypedInput: true,
 		TagName:          "koanf",
-		DecodeHook:       mapstructure.ComposeDecodeHookFunc(strictNumbers, mapstructure.StringToTimeDurationHookFunc()),
+		DecodeHook:       mapstructure.ComposeDecodeHookFunc(StrictNumbers, mapstructure.StringToTimeDurationHookFunc()),
 		Result:           out,
 	}
 }
 
-// strictNumbers refuses the conversions mapstructure would make silently:
+// StrictNumbers is a mapstructure decode hook that refuses the conversions mapstructure would make silently:
 // a fraction into an integer (batch_size: 12.5 -> 12), a negative number
 // into an unsigned one (seeds: [-1] -> 2^64-1), and NaN or infinities.
-func strictNumbers(_ reflect.Type, to reflect.Type, v any) (any, error) {
+func StrictNumbers(_ reflect.Type, to reflect.Type, v any) (any, error) {
 	var f float64
 	switch x := v.(type) {
 	case float64:

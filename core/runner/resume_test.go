@@ -3,9 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/xcbench/xcbench/core/grid"
@@ -34,37 +32,17 @@ include:
   - {sampler.name: ance, sampler.params: {refresh_start: 1, refresh_interval: 1}}
 `
 
-// killedAt marks the goroutine stopped by a fault: runtime.Goexit runs no
-// more of the runner than a SIGKILL would (no status write, no cleanup
-// beyond deferred unlocks), so what is on disk is what a killed process
-// leaves.
-func runUntil(t *testing.T, dir string, g *grid.Grid, cells []grid.Cell, point string) (killed bool) {
+func realRunner(t *testing.T, dir string) *Runner {
 	t.Helper()
 	st, err := results.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r, err := New(Options{Launcher: RegistryLauncher{}, Store: st, Data: OpenData, Score: Score, Synth: Synth,
-			Fault: func(p string) {
-				if point != "" && p == point {
-					killed = true
-					runtime.Goexit()
-				}
-			}})
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		if _, err := r.Run(context.Background(), g, cells); err != nil {
-			t.Error(err)
-		}
-	}()
-	wg.Wait()
-	return killed
+	r, err := New(Options{Launcher: RegistryLauncher{}, Store: st, Data: OpenData, Score: Score, Synth: Synth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // TestResumeEveryPointEverySampler interrupts each sampler's cell at every
@@ -82,16 +60,12 @@ func TestResumeEveryPointEverySampler(t *testing.T) {
 			t.Parallel()
 			ref := t.TempDir()
 			var points []string
-			st, _ := results.Open(ref)
-			r, err := New(Options{Launcher: RegistryLauncher{}, Store: st, Data: OpenData, Score: Score, Synth: Synth,
-				Fault: func(p string) {
-					// Every boundary, and the first step of each epoch.
-					if !strings.HasPrefix(p, PointStep+":") || strings.HasSuffix(p, ":1") {
-						points = append(points, p)
-					}
-				}})
-			if err != nil {
-				t.Fatal(err)
+			r := realRunner(t, ref)
+			r.o.Fault = func(p string) {
+				// Every boundary, and the first step of each epoch.
+				if !strings.HasPrefix(p, PointStep+":") || strings.HasSuffix(p, ":1") {
+					points = append(points, p)
+				}
 			}
 			if sum, err := r.Run(context.Background(), g, cells); err != nil || sum.Done != 1 {
 				t.Fatalf("reference run: %+v, %v", sum, err)
@@ -105,10 +79,10 @@ func TestResumeEveryPointEverySampler(t *testing.T) {
 			}
 			for _, p := range points {
 				dir := t.TempDir()
-				if !runUntil(t, dir, g, cells, p) {
-					t.Fatalf("point %s never reached", p)
+				runKilledAt(t, realRunner(t, dir), g, cells, p)
+				if sum, err := realRunner(t, dir).Run(context.Background(), g, cells); err != nil || sum.Done != 1 {
+					t.Fatalf("killed at %s, resume: %+v %v", p, sum, err)
 				}
-				runUntil(t, dir, g, cells, "") // no fault: resume to the end
 				if got := comparable(t, dir, cells); got != want {
 					t.Fatalf("killed at %s, resumed records differ:\n got %s\nwant %s", p, got, want)
 				}

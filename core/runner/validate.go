@@ -107,6 +107,12 @@ func Validate(ctx context.Context, l Launcher, g *grid.Grid, cells []grid.Cell) 
 				}
 			}
 		}
+		if s.Dataset.Synth != nil && !checked["synth:"+s.Dataset.Name] {
+			checked["synth:"+s.Dataset.Name] = true
+			if _, err := SynthConfig(s.Dataset.Synth); err != nil {
+				add("%s: dataset %s: %v", at(where, lines, "datasets"), s.Dataset.Name, err)
+			}
+		}
 		if dir := s.Dataset.Path; dir != "" && !checked[dir] {
 			checked[dir] = true
 			if err := data.Check(dir); err != nil {

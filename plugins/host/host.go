@@ -14,8 +14,10 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -111,7 +113,8 @@ func New(opts Options) (*Host, error) {
 		if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
 			base = "/dev/shm"
 		}
-		d, err := os.MkdirTemp(base, "xcbench-run-*")
+		sweepStale(base)
+		d, err := os.MkdirTemp(base, fmt.Sprintf("%s%d-*", scratchPrefix, os.Getpid()))
 		if err != nil {
 			return nil, fmt.Errorf("host: scratch dir: %w", err)
 		}
@@ -120,6 +123,34 @@ func New(opts Options) (*Host, error) {
 		return nil, fmt.Errorf("host: scratch dir: %w", err)
 	}
 	return h, nil
+}
+
+// scratchPrefix starts the scratch folders hosts create, followed by the
+// creating process's pid, so a later run can tell which ones a killed run
+// left behind.
+const scratchPrefix = "xcbench-run-"
+
+// sweepStale removes scratch folders in base whose creating process is
+// gone: a SIGKILLed run cannot clean up after itself, so the next one does.
+func sweepStale(base string) {
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), scratchPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidStr, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidStr)
+		if !ok || err != nil || pid <= 0 {
+			continue // not of this naming: leave it alone
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(filepath.Join(base, e.Name()))
+		}
+	}
 }
 
 // ScratchDir is the folder matrices cross through; pass it in sdk.Config.
@@ -292,10 +323,19 @@ func (h *Host) Launch(ctx context.Context, kind sdk.Kind, name string) (*Plugin,
 func (h *Host) start(p *Plugin, args []string) error {
 	p.stderr = newTail(40)
 	name := string(p.Kind) + "." + p.Name
+	cmd := exec.Command(p.Path, args...)
+	// The plugin's gRPC socket goes in the run's scratch folder, not
+	// /tmp, so it goes when the folder does, also after a SIGKILL (the
+	// next run sweeps the folder).
+	sockets := filepath.Join(h.opts.ScratchDir, "sockets")
+	if err := os.MkdirAll(sockets, 0o700); err != nil {
+		return fmt.Errorf("host: %w", err)
+	}
+	cmd.Env = []string{plugin.EnvUnixSocketDir + "=" + sockets}
 	c := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.ClientPlugins(),
-		Cmd:              exec.Command(p.Path, args...),
+		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Managed:          true,
 		StartTimeout:     30 * time.Second,

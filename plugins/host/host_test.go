@@ -435,3 +435,4 @@ func BenchmarkLaunch(b *testing.B) {
 		})
 	}
 }
+
