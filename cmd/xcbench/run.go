@@ -250,7 +250,7 @@ func (l hostLauncher) Launch(ctx context.Context, kind sdk.Kind, name string) (*
 	}
 	return &runner.Component{
 		Kind: kind, Name: name, Path: p.Path, SHA256: p.SHA256, Info: p.Info, Impl: p.Impl,
-		ResetPeak: p.ResetPeak, PeakRSS: p.PeakRSS, Kill: p.Kill,
+		ResetPeak: p.ResetPeak, PeakRSS: p.PeakRSS, Kill: p.Kill, PID: p.PID,
 	}, nil
 }
 

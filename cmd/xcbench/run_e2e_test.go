@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +47,7 @@ func records(t *testing.T, run string) string {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			r.Wall, r.PeakRSS, r.Elapsed, r.Time = nil, nil, 0, time.Time{}
+			r.Wall, r.CPU, r.PeakRSS, r.Elapsed, r.Time = nil, nil, nil, 0, time.Time{}
 			b, _ := json.Marshal(r)
 			sb.Write(b)
 			sb.WriteByte('\n')
@@ -93,6 +94,19 @@ func TestSIGKILLedNGAMECellResumesExactly(t *testing.T) {
 	}
 	if s, _ := st.Cell(m.Cells[0].ID).Status(); s.State != results.StateDone || s.Attempts != 2 || len(s.Builds) != 1 {
 		t.Fatalf("final status %+v", s)
+	}
+	// The final predictions are kept, and rescoring them gives the record.
+	truth, _ := filepath.Glob(filepath.Join(dir, "killed", "datasets", "*", "tst_X_Y.txt"))
+	pred := filepath.Join(st.Cell(m.Cells[0].ID).Dir, "predictions-m1.txt")
+	if len(truth) != 1 {
+		t.Fatalf("synthetic test labels: %v", truth)
+	}
+	out, errs, code := xcbench(t, dir, nil, "eval", "--pred", pred, "--truth", truth[0], "--k", "1")
+	recs, _ := st.Cell(m.Cells[0].ID).Records()
+	p1 := fmt.Sprintf("%.2f", 100*recs[len(recs)-1].Metrics["P@1"])
+	t.Logf("record P@1 %s; eval:\n%s", p1, out)
+	if code != 0 || !strings.Contains(out, p1) {
+		t.Fatalf("rescoring %s: exit %d, want P@1 %s in\n%s%s", pred, code, p1, out, errs)
 	}
 }
 

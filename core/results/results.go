@@ -119,6 +119,10 @@ type Record struct {
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// Wall is seconds by phase: train, encode, refresh, predict, eval.
 	Wall map[string]float64 `json:"wall"`
+	// CPU is CPU seconds (user + system) by phase, summed over the
+	// runner's process and the cell's plugin processes: on a shared
+	// machine wall time measures the neighbours too.
+	CPU map[string]float64 `json:"cpu,omitempty"`
 	// PeakRSS is bytes by plugin kind, then phase (VmHWM reset per phase).
 	PeakRSS map[string]map[string]int64 `json:"peak_rss,omitempty"`
 	// Elapsed is the cell's cumulative working seconds at the end of this

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/grid"
+	"github.com/xcbench/xcbench/core/memory"
 	"github.com/xcbench/xcbench/core/npy"
 	"github.com/xcbench/xcbench/core/results"
 	"github.com/xcbench/xcbench/plugins/sdk"
@@ -373,9 +374,18 @@ func (c *cellRun) phase(name string, fn func() error) error {
 	for _, comp := range c.comps {
 		_ = comp.ResetPeak() // best effort: no /proc means no memory figures
 	}
+	cpu0 := c.cpuSeconds()
 	t0 := time.Now()
 	err := fn()
 	c.rec.Wall[name] += time.Since(t0).Seconds()
+	if cpu0 >= 0 {
+		if cpu1 := c.cpuSeconds(); cpu1 >= cpu0 {
+			if c.rec.CPU == nil {
+				c.rec.CPU = map[string]float64{}
+			}
+			c.rec.CPU[name] += cpu1 - cpu0
+		}
+	}
 	for _, comp := range c.comps {
 		peak, perr := comp.PeakRSS()
 		if perr != nil {
@@ -391,6 +401,26 @@ func (c *cellRun) phase(name string, fn func() error) error {
 		c.rec.PeakRSS[k][name] = max(c.rec.PeakRSS[k][name], peak)
 	}
 	return err
+}
+
+// cpuSeconds is the CPU time used so far by this process and the cell's
+// component processes (each process once), or -1 where /proc is missing.
+func (c *cellRun) cpuSeconds() float64 {
+	pids := map[int]bool{os.Getpid(): true}
+	for _, comp := range c.comps {
+		if comp.PID > 0 {
+			pids[comp.PID] = true
+		}
+	}
+	total := 0.0
+	for pid := range pids {
+		s, err := memory.CPUSeconds(pid)
+		if err != nil {
+			return -1
+		}
+		total += s
+	}
+	return total
 }
 
 func (c *cellRun) newRecord(stage string, epoch int) *results.Record {
@@ -567,7 +597,7 @@ func (c *cellRun) evaluate(ctx context.Context, limit int) error {
 			return fmt.Errorf("classifier %s train: %w", name, err)
 		}
 		if err := c.call(ctx, name, CallPredict, func(ctx context.Context) (err error) {
-			pred, err = c.clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK())
+			pred, err = c.clf.Predict(ctx, sdk.SplitTest, test, c.predK())
 			return err
 		}); err != nil {
 			return fmt.Errorf("classifier %s predict: %w", name, err)
@@ -577,7 +607,45 @@ func (c *cellRun) evaluate(ctx context.Context, limit int) error {
 	if err != nil {
 		return err
 	}
+	if limit == 0 {
+		if err := c.writePredictions(results.StageM1, pred); err != nil {
+			return err
+		}
+	}
 	return c.score(pred, rows)
+}
+
+// predK is how many labels per document the classifiers are asked for:
+// 100 (the depth XC papers score at and pyxclib's usual top-k), or the
+// largest metric cut-off if deeper, at most the label count. Asking for
+// more than the metrics' k matters: the filter removes pairs before the
+// top-k is cut, as pyxclib does on the full score matrix.
+func (c *cellRun) predK() int {
+	k := 100
+	if c.ds != nil && c.ds.NumLabels > 0 {
+		k = min(k, c.ds.NumLabels)
+	}
+	return max(k, c.spec.MaxK())
+}
+
+// writePredictions keeps a finished evaluation's test predictions in the
+// XC sparse format (cells/<id>/predictions-<stage>.txt, unfiltered, with a
+// JSON sidecar saying so and naming the filter file), so anyone can rescore
+// them with pyxclib.
+func (c *cellRun) writePredictions(stage string, pred sdk.TopK) error {
+	path := filepath.Join(c.cs.Dir, "predictions-"+stage+".txt")
+	if err := data.WritePredictionsShape(path, pred, c.ds.NumLabels); err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	filter := ""
+	if len(c.ds.FilterTest) > 0 {
+		filter = filepath.Join(c.dsDir, "filter_labels_test.txt")
+	}
+	return results.WriteJSONAtomic(path+".json", map[string]any{
+		"format": "xc-sparse", "rows": pred.Rows, "labels": c.ds.NumLabels, "k": pred.K,
+		"filter_applied": false, "filter_file": filter,
+		"note": "scores as the classifier returned them; remove the filter pairs (and, as NGAME's evaluation does, zero scores) before taking the top-k",
+	})
 }
 
 func (c *cellRun) score(pred sdk.TopK, rows int) error {
@@ -680,12 +748,15 @@ func (c *cellRun) stage2(ctx context.Context) error {
 	c.r.fault(PointStage2Trained)
 	err = c.phase(PhasePredict, func() error {
 		return c.call(ctx, name, CallPredict, func(ctx context.Context) (err error) {
-			pred, err = clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK())
+			pred, err = clf.Predict(ctx, sdk.SplitTest, test, c.predK())
 			return err
 		})
 	})
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
+	}
+	if err := c.writePredictions(results.StageStage2, pred); err != nil {
+		return err
 	}
 	if err := c.score(pred, c.ds.TestY.NRows); err != nil {
 		return err

@@ -69,7 +69,7 @@ func comparable(t *testing.T, dir string, cells []grid.Cell) string {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			r.Wall, r.PeakRSS, r.Elapsed, r.Time = nil, nil, 0, time.Time{}
+			r.Wall, r.CPU, r.PeakRSS, r.Elapsed, r.Time = nil, nil, nil, 0, time.Time{}
 			b, _ := json.Marshal(r)
 			sb.Write(b)
 			sb.WriteByte('\n')
