@@ -217,3 +217,37 @@ func mustCells(t *testing.T, dir, grid string) []string {
 	}
 	return ids
 }
+
+// TestClassifierOnlyBaselineCell runs tf-idf kNN as a cell of its own
+// beside a trained encoder's cell: no encoder, one record, predictions kept.
+func TestClassifierOnlyBaselineCell(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs xcbench processes")
+	}
+	dir := t.TempDir()
+	grid := writeFile(t, filepath.Join(dir, "g.yaml"), strings.Replace(tinyGrid, "epochs: 4", "epochs: 2", 1)+
+		"matrix: {encoder.name: [bow, none]}\ninclude: [{encoder.name: none, sampler.name: none, sampler.params: {}, classifier.name: tfidf-knn}]\n")
+	_, errs, code := xcbench(t, dir, nil, "run", grid, "--out", "run")
+	if code != 0 || !strings.Contains(errs, "2 done, 0 failed") {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	st, _ := results.Open(filepath.Join(dir, "run"))
+	m, _ := st.ReadManifest()
+	var base *string
+	for _, c := range m.Cells {
+		if c.Spec.Baseline() {
+			id := c.ID
+			base = &id
+		}
+	}
+	if base == nil {
+		t.Fatalf("no baseline cell in %+v", m.Cells)
+	}
+	recs, err := st.Cell(*base).Records()
+	if err != nil || len(recs) != 1 || recs[0].Metrics["P@1"] <= 0 {
+		t.Fatalf("baseline records %+v %v", recs, err)
+	}
+	if _, err := os.Stat(filepath.Join(st.Cell(*base).Dir, "predictions-m1.txt")); err != nil {
+		t.Fatal(err)
+	}
+}

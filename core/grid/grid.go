@@ -254,6 +254,12 @@ func (s *Spec) validate(where string) error {
 		return bad("classifier.name is required")
 	case s.Stage2 != nil && s.Stage2.Name == "":
 		return bad("stage2.name is required when stage2 is set")
+	case s.Encoder.Name == None && s.Sampler.Name != None:
+		return bad("a classifier-only cell (encoder.name: none) takes sampler.name: none, got %q", s.Sampler.Name)
+	case s.Sampler.Name == None && s.Encoder.Name != None:
+		return bad("sampler.name: none needs encoder.name: none (a classifier-only cell)")
+	case s.Encoder.Name == None && s.Stage2 != nil:
+		return bad("a classifier-only cell (encoder.name: none) has no stage2: make the stage-2 classifier its classifier")
 	case s.Eval.Every < 0:
 		return bad("eval.every must be >= 0")
 	case len(s.Eval.K) == 0:
@@ -266,6 +272,14 @@ func (s *Spec) validate(where string) error {
 	}
 	return nil
 }
+
+// None as an encoder (and sampler) name makes a classifier-only baseline
+// cell: no encoder is trained, the classifier works from the data set's
+// own features (tf-idf kNN, say), and the cell has one record.
+const None = "none"
+
+// Baseline reports whether the cell is a classifier-only baseline.
+func (s Spec) Baseline() bool { return s.Encoder.Name == None }
 
 // MaxK is the largest k the cell evaluates.
 func (s Spec) MaxK() int {

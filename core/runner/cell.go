@@ -78,6 +78,9 @@ func (c *cellRun) run(ctx context.Context) (err error) {
 		return err
 	}
 	c.r.fault(PointLaunched)
+	if c.spec.Baseline() {
+		return c.baseline(ctx)
+	}
 
 	start, err := c.resume(ctx)
 	if err != nil {
@@ -106,14 +109,24 @@ func (c *cellRun) run(ctx context.Context) (err error) {
 	return nil
 }
 
-// launch starts and configures the encoder, sampler and classifier.
+// launch starts and configures the encoder, sampler and classifier (the
+// classifier alone for a baseline cell).
 func (c *cellRun) launch(ctx context.Context) error {
-	var err error
+	var ok bool
+	if c.spec.Baseline() {
+		clfComp, err := c.start(ctx, sdk.KindClassifier, c.spec.Classifier)
+		if err != nil {
+			return err
+		}
+		if c.clf, ok = clfComp.Impl.(sdk.Classifier); !ok {
+			return fmt.Errorf("classifier %s: component is not an sdk.Classifier", c.spec.Classifier.Name)
+		}
+		return nil
+	}
 	encComp, err := c.start(ctx, sdk.KindEncoder, c.spec.Encoder)
 	if err != nil {
 		return err
 	}
-	var ok bool
 	if c.enc, ok = encComp.Impl.(sdk.Encoder); !ok {
 		return fmt.Errorf("encoder %s: component is not an sdk.Encoder", c.spec.Encoder.Name)
 	}
@@ -613,6 +626,54 @@ func (c *cellRun) evaluate(ctx context.Context, limit int) error {
 		}
 	}
 	return c.score(pred, rows)
+}
+
+// baseline runs a classifier-only cell: the classifier trains on the data
+// set's own features and predicts the whole test split; one record (epoch
+// 0), no checkpoint. An interrupted baseline simply runs again.
+func (c *cellRun) baseline(ctx context.Context) error {
+	if _, err := c.cs.KeepThrough(-1); err != nil {
+		return err
+	}
+	c.r.o.Progress.CellStart(c.cell, 1)
+	c.rec = c.newRecord(results.StageM1, 0)
+	name := c.spec.Classifier.Name
+	err := c.phase(PhaseTrain, func() error {
+		return c.call(ctx, name, CallTrain, func(ctx context.Context) error {
+			ts, err := c.clf.Train(ctx, sdk.TrainInput{})
+			c.rec.Loss = ts.Loss
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("classifier %s train: %w", name, err)
+	}
+	var pred sdk.TopK
+	err = c.phase(PhasePredict, func() error {
+		return c.call(ctx, name, CallPredict, func(ctx context.Context) (err error) {
+			pred, err = c.clf.Predict(ctx, sdk.SplitTest, sdk.Matrix{}, c.predK())
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("classifier %s predict: %w", name, err)
+	}
+	if err := c.writePredictions(results.StageM1, pred); err != nil {
+		return err
+	}
+	if err := c.score(pred, c.ds.TestY.NRows); err != nil {
+		return err
+	}
+	for _, s := range c.rec.Wall {
+		c.elapsed += s
+	}
+	c.rec.Elapsed, c.rec.Time = c.elapsed, time.Now().UTC()
+	if err := c.cs.Append(*c.rec); err != nil {
+		return err
+	}
+	c.logRecord(c.rec)
+	c.st.Epoch = 0
+	return nil
 }
 
 // predK is how many labels per document the classifiers are asked for:

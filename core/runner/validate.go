@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,6 +48,7 @@ func Validate(ctx context.Context, l Launcher, g *grid.Grid, cells []grid.Cell) 
 		}
 	}
 	schemas := map[string]map[string]paramSchema{}
+	capsOf := map[string][]string{}
 	missing := map[string]bool{}
 	schemaOf := func(kind sdk.Kind, name string) (map[string]paramSchema, bool) {
 		key := string(kind) + "/" + name
@@ -63,6 +65,9 @@ func Validate(ctx context.Context, l Launcher, g *grid.Grid, cells []grid.Cell) 
 			return nil, false
 		}
 		comp.Kill()
+		if kind == sdk.KindClassifier {
+			capsOf[name] = comp.Info.Capabilities
+		}
 		s := map[string]paramSchema{}
 		if len(comp.Info.ConfigSchema) > 0 {
 			if err := json.Unmarshal(comp.Info.ConfigSchema, &s); err != nil {
@@ -91,7 +96,15 @@ func Validate(ctx context.Context, l Launcher, g *grid.Grid, cells []grid.Cell) 
 			}{sdk.KindClassifier, "stage2", *s.Stage2})
 		}
 		for _, cp := range comps {
+			if cp.comp.Name == grid.None {
+				continue
+			}
 			schema, ok := schemaOf(cp.kind, cp.comp.Name)
+			if s.Baseline() && cp.key == "classifier" {
+				if caps, known := capsOf[cp.comp.Name]; known && !slices.Contains(caps, "raw_features") {
+					add("%s: classifier %s cannot run without an encoder (it does not declare the raw_features capability); a classifier-only cell needs one that reads the data set's own features, such as tfidf-knn", at(where, lines, "classifier.name"), cp.comp.Name)
+				}
+			}
 			if !ok || len(schema) == 0 {
 				continue
 			}
