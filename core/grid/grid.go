@@ -150,6 +150,14 @@ func specID(s Spec) (string, error) {
 	return hex.EncodeToString(sum[:6]), nil
 }
 
+// TrainID identifies what a cell trains before its stage 2: the spec
+// without stage2. Cells that differ only in their stage-2 classifier share
+// it, and so can share one trained encoder.
+func TrainID(s Spec) (string, error) {
+	s.Stage2 = nil
+	return specID(s)
+}
+
 // resolveDirs makes dataset dirs absolute relative to the grid's folder.
 func (g *Grid) resolveDirs() {
 	base := "."

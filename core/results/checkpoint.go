@@ -56,6 +56,34 @@ func (c *CellStore) SaveCheckpoint(epoch int, save func(dir string) error) error
 	return os.RemoveAll(final + ".old")
 }
 
+// CopyCheckpoint installs a copy of another cell's checkpoint as this
+// cell's ckpt/ (through ckpt.next and a rename, as SaveCheckpoint does).
+func (c *CellStore) CopyCheckpoint(ck Checkpoint) error {
+	return c.SaveCheckpoint(ck.Epoch, func(dir string) error {
+		return filepath.WalkDir(ck.Dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(ck.Dir, path)
+			if err != nil || rel == "." || rel == ckptMarker {
+				return err
+			}
+			dst := filepath.Join(dir, rel)
+			if d.IsDir() {
+				return os.MkdirAll(dst, 0o755)
+			}
+			if !d.Type().IsRegular() {
+				return fmt.Errorf("%s: not a regular file", path)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(dst, b, 0o644)
+		})
+	})
+}
+
 // Checkpoints lists the complete checkpoints, newest epoch first. A folder
 // whose marker is unreadable is skipped: it is not a checkpoint.
 func (c *CellStore) Checkpoints() ([]Checkpoint, error) {

@@ -38,6 +38,10 @@ type Status struct {
 	Builds []string `json:"builds,omitempty"`
 	// Host is the machine of the latest attempt.
 	Host string `json:"host,omitempty"`
+	// EncoderFrom names the cell whose trained encoder (checkpoint and
+	// per-epoch records) this cell took instead of training its own: the
+	// cells differ only in their stage-2 classifier.
+	EncoderFrom string `json:"encoder_from,omitempty"`
 }
 
 // Process is one xcbench process that worked in a run folder.
@@ -343,6 +347,50 @@ func (c *CellStore) KeepThrough(epoch int) ([]Record, error) {
 		return nil, err
 	}
 	return kept, nil
+}
+
+// WriteCell records the cell's definition in its folder (cell.json), so the
+// folder describes itself whatever becomes of the grid file.
+func (c *CellStore) WriteCell(cell grid.Cell) error {
+	return WriteJSONAtomic(filepath.Join(c.Dir, "cell.json"), cell)
+}
+
+// Cells reads the definitions of every cell folder of the run that has
+// one (folders of runs before cell.json existed are skipped).
+func (s *Store) Cells() ([]grid.Cell, error) {
+	ents, err := os.ReadDir(filepath.Join(s.Dir, "cells"))
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var out []grid.Cell
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(s.Dir, "cells", e.Name(), "cell.json"))
+		if err != nil {
+			continue
+		}
+		var c grid.Cell
+		if json.Unmarshal(b, &c) == nil && c.ID == e.Name() {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// ReplaceRecords rewrites epochs.jsonl (temp + rename) to hold exactly
+// recs.
+func (c *CellStore) ReplaceRecords(recs []Record) error {
+	var buf bytes.Buffer
+	for _, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("results: encode record: %w", err)
+		}
+		buf.Write(append(b, '\n'))
+	}
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return writeAtomic(c.recordsPath(), buf.Bytes())
 }
 
 // WriteJSONAtomic writes v indented to path via temp file, fsync, rename.

@@ -243,6 +243,14 @@ func (c *cellRun) resume(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if len(cks) == 0 && c.spec.Stage2 != nil {
+		if err := c.borrowEncoder(); err != nil {
+			return 0, err
+		}
+		if cks, err = c.cs.Checkpoints(); err != nil {
+			return 0, err
+		}
+	}
 	epoch := -1
 	var loadErrs []string
 	for _, ck := range cks {
@@ -278,6 +286,59 @@ func (c *cellRun) resume(ctx context.Context) (int, error) {
 	}
 	c.r.fault(PointResumed)
 	return next, nil
+}
+
+// borrowEncoder lets a cell that differs from a finished one only in its
+// stage-2 classifier start from that cell's trained encoder: its final
+// checkpoint and its per-epoch records are copied (the records are the
+// donor's, bit for bit, but for the cell id), so only stage 2 runs. It
+// does nothing when the run folder has no such cell.
+func (c *cellRun) borrowEncoder() error {
+	own, err := grid.TrainID(c.spec)
+	if err != nil {
+		return err
+	}
+	cells, err := c.r.o.Store.Cells()
+	if err != nil {
+		return nil
+	}
+	for _, d := range cells {
+		if d.ID == c.cell.ID || d.Spec.Stage2 == nil {
+			continue
+		}
+		if id, err := grid.TrainID(d.Spec); err != nil || id != own {
+			continue
+		}
+		donor := c.r.o.Store.Cell(d.ID)
+		if st, err := donor.Status(); err != nil || st.State != results.StateDone {
+			continue
+		}
+		cks, err := donor.Checkpoints()
+		if err != nil || len(cks) == 0 || cks[0].Epoch != c.spec.Epochs-1 {
+			continue
+		}
+		recs, err := donor.Records()
+		if err != nil {
+			continue
+		}
+		if err := c.cs.CopyCheckpoint(cks[0]); err != nil {
+			return fmt.Errorf("take the encoder of cell %s: %w", d.Name, err)
+		}
+		var m1 []results.Record
+		for _, r := range recs {
+			if r.Stage == results.StageM1 {
+				r.Cell = c.cell.ID
+				m1 = append(m1, r)
+			}
+		}
+		if err := c.cs.ReplaceRecords(m1); err != nil {
+			return err
+		}
+		c.st.EncoderFrom = d.ID
+		fmt.Fprintf(c.r.o.Warnings, "xcbench: cell %s: stage 2 only, on the encoder cell %s trained\n", c.cell.Name, d.Name)
+		return c.cs.SetStatus(*c.st)
+	}
+	return nil
 }
 
 type refreshMarker struct {

@@ -319,6 +319,11 @@ func (r *Runner) runCell(ctx context.Context, g *grid.Grid, cell grid.Cell, cs *
 		st.State, st.Error = results.StateFailed, err.Error()
 		return st
 	}
+	if err := cs.WriteCell(cell); err != nil {
+		st.State, st.Error = results.StateFailed, err.Error()
+		_ = cs.SetStatus(st)
+		return st
+	}
 	cctx := ctx
 	if cell.Spec.Timeout > 0 {
 		var cancel context.CancelFunc
