@@ -260,6 +260,8 @@ type bars struct {
 	w          io.Writer
 	on         bool
 	grid, step *progressbar.ProgressBar
+	phase      *progressbar.ProgressBar
+	phaseStop  func()
 	cell       string
 }
 
@@ -295,6 +297,49 @@ func (b *bars) Step() {
 		_ = b.step.Add(1)
 	}
 }
+
+// PhaseStart shows a spinner with the phase's elapsed time: stage 2 and
+// whole-corpus encodes can take minutes without a step to count.
+func (b *bars) PhaseStart(stage, phase string) {
+	if !b.on {
+		return
+	}
+	desc := fmt.Sprintf("%s: %s", b.cell, phase)
+	if stage == results.StageStage2 {
+		desc = fmt.Sprintf("%s: stage 2 %s", b.cell, phase)
+	}
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(desc),
+		progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	_ = bar.RenderBlank()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // the phase has no steps: tick the spinner and clock
+		defer close(done)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_ = bar.Add(1)
+			}
+		}
+	}()
+	b.phase = bar
+	b.phaseStop = func() { close(stop); <-done }
+}
+
+func (b *bars) PhaseDone() {
+	if b.phase != nil {
+		b.phaseStop()
+		_ = b.phase.Finish()
+		b.phase, b.phaseStop = nil, nil
+	}
+}
+
 func (b *bars) CellDone(c grid.Cell, st results.Status) {
 	if b.step != nil {
 		_ = b.step.Finish()

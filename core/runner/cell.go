@@ -450,7 +450,14 @@ func (c *cellRun) phase(name string, fn func() error) error {
 	}
 	cpu0 := c.cpuSeconds()
 	t0 := time.Now()
+	steps := name == PhaseTrain && c.rec.Stage == results.StageM1 && !c.spec.Baseline()
+	if !steps {
+		c.r.o.Progress.PhaseStart(c.rec.Stage, name)
+	}
 	err := fn()
+	if !steps {
+		c.r.o.Progress.PhaseDone()
+	}
 	c.rec.Wall[name] += time.Since(t0).Seconds()
 	if cpu0 >= 0 {
 		if cpu1 := c.cpuSeconds(); cpu1 >= cpu0 {

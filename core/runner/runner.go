@@ -41,6 +41,11 @@ type Progress interface {
 	// (-1 when unknown).
 	EpochStart(epoch, batches int)
 	Step()
+	// PhaseStart and PhaseDone bracket the cell's phases other than the
+	// training steps (refresh, encode, predict, eval, stage-2 training),
+	// which can run for minutes with no step to count.
+	PhaseStart(stage, phase string)
+	PhaseDone()
 	CellDone(cell grid.Cell, status results.Status)
 	GridDone()
 }
@@ -412,5 +417,7 @@ func (nopProgress) GridStart(int)                      {}
 func (nopProgress) CellStart(grid.Cell, int)           {}
 func (nopProgress) EpochStart(int, int)                {}
 func (nopProgress) Step()                              {}
+func (nopProgress) PhaseStart(string, string)          {}
+func (nopProgress) PhaseDone()                         {}
 func (nopProgress) CellDone(grid.Cell, results.Status) {}
 func (nopProgress) GridDone()                          {}
