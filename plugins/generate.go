@@ -1,5 +1,6 @@
 // Package plugins holds the plugin protocol's sources and generation step;
-// the Go packages live in its sub-folders (sdk, host, pluginv1, plugintest).
+// the Go packages live in its sub-folders (sdk: the contract; wire: gRPC and
+// go-plugin; host, registry, pluginv1, plugintest).
 package plugins
 
 // Regenerate plugins/pluginv1 from plugins/proto with Debian's protoc and the

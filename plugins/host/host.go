@@ -23,6 +23,7 @@ import (
 
 	"github.com/xcbench/xcbench/plugins/registry"
 	"github.com/xcbench/xcbench/plugins/sdk"
+	"github.com/xcbench/xcbench/plugins/wire"
 )
 
 // BinaryPrefix starts the file name of every external plugin binary.
@@ -293,8 +294,8 @@ func (h *Host) start(p *Plugin, args []string) error {
 	p.stderr = newTail(40)
 	name := string(p.Kind) + "." + p.Name
 	c := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.ClientPlugins(),
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.ClientPlugins(),
 		Cmd:              exec.Command(p.Path, args...),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Managed:          true,

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/xcbench/xcbench/plugins/sdk"
+	"github.com/xcbench/xcbench/plugins/wire"
 )
 
 // Connect serves impl as kind over real gRPC inside this process, with the
@@ -28,7 +29,7 @@ func Connect(t testing.TB, kind sdk.Kind, impl sdk.Plugin) sdk.Plugin {
 }
 
 func serveInProcess(kind sdk.Kind, impl sdk.Plugin) (sdk.Plugin, func(), error) {
-	cfg, err := sdk.NewServeConfig(kind, impl, hclog.NewNullLogger())
+	cfg, err := wire.NewServeConfig(kind, impl, hclog.NewNullLogger())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -45,9 +46,9 @@ func serveInProcess(kind sdk.Kind, impl sdk.Plugin) (sdk.Plugin, func(), error) 
 		return nil, nil, fmt.Errorf("plugin server did not start within 10s")
 	}
 	c := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig: sdk.Handshake,
+		HandshakeConfig: wire.Handshake,
 		// Reattach skips version negotiation, so name the set directly.
-		Plugins:          sdk.ClientPlugins()[sdk.APIVersion],
+		Plugins:          wire.ClientPlugins()[sdk.APIVersion],
 		Reattach:         rc,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           hclog.NewNullLogger(),
