@@ -39,6 +39,9 @@ type RunOptions struct {
 	// processes can share one run folder (one core each: the pure-Go
 	// encoder keeps about one core busy).
 	Shard string
+	// UpdateLock replaces changed pins in the grid's plugin lock file
+	// instead of refusing the changed binaries.
+	UpdateLock bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -67,6 +70,7 @@ their last epoch checkpoint.`,
 	f.StringVar(&o.Format, "format", "term", "table format for the final comparison: term|md|csv|latex")
 	f.BoolVar(&o.LogJSON, "log-json", false, "also print each epoch record as a JSON line on stderr")
 	f.StringVar(&o.Shard, "shard", "", "i/n: run only every n-th cell starting at i (0-based), to split a grid over n processes sharing --out")
+	f.BoolVar(&o.UpdateLock, "update-lock", false, "accept external plugin binaries whose sha256 differs from the grid's lock file, and rewrite it")
 	grid.AddFlags(f)
 	return cmd
 }
@@ -97,7 +101,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	h, err := host.New(host.Options{InProcess: o.InProcess})
+	h, lock, err := newRunHost(ctx, g, cells, o.InProcess, o.UpdateLock, stderr)
 	if err != nil {
 		return err
 	}
@@ -110,6 +114,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 		Launcher: hostLauncher{h}, Store: store,
 		Data: runner.OpenData, Score: runner.Score, Synth: runner.Synth,
 		Progress: newBars(stderr), Log: log, SkipFailed: o.SkipFailed, ScratchRoot: h.ScratchDir(),
+		PluginLock: lock,
 	})
 	if err != nil {
 		return err

@@ -34,6 +34,9 @@ type Grid struct {
 	BudgetMB float64 `koanf:"budget_mb" json:"budget_mb,omitempty"`
 	// Timeout bounds one cell's wall time (0 = none).
 	Timeout time.Duration `koanf:"timeout" json:"timeout,omitempty"`
+	// PluginPath lists folders (relative to the grid file) searched for
+	// external xcbench-plugin-* binaries, before $XCBENCH_PLUGIN_PATH.
+	PluginPath []string `koanf:"plugin_path" json:"plugin_path,omitempty"`
 
 	// Matrix maps dotted cell keys ("sampler.name", "batch_size") to the
 	// values to multiply.
@@ -145,6 +148,24 @@ func specID(s Spec) (string, error) {
 }
 
 // resolveDirs makes dataset dirs absolute relative to the grid's folder.
+// PluginDirs is PluginPath resolved against the grid file's folder
+// (environment variables expanded).
+func (g *Grid) PluginDirs() []string {
+	base := "."
+	if g.File != "" {
+		base = filepath.Dir(g.File)
+	}
+	var out []string
+	for _, d := range g.PluginPath {
+		p := os.ExpandEnv(d)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(base, p)
+		}
+		out = append(out, filepath.Clean(p))
+	}
+	return out
+}
+
 func (g *Grid) resolveDirs() {
 	base := "."
 	if g.File != "" {

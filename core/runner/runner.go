@@ -63,6 +63,8 @@ type Options struct {
 	// exchange matrices through (e.g. the host's /dev/shm folder); removed
 	// per cell when it ends. Default: cells/<id>/scratch in the run folder.
 	ScratchRoot string
+	// PluginLock, when set, is recorded in the manifest.
+	PluginLock *results.PluginLock
 }
 
 // Runner runs grids.
@@ -114,6 +116,7 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 		GitCommit: results.GitCommit(ctx, filepath.Dir(g.File)),
 		Host:      results.CollectHost(), Created: time.Now().UTC(),
 	}
+	man.PluginLock = r.o.PluginLock
 	if old, err := r.o.Store.ReadManifest(); err == nil {
 		man.Created = old.Created
 	}

@@ -201,6 +201,10 @@ func ServeComponent(kind sdk.Kind, name string, impl sdk.Plugin) error {
 		return err
 	}
 	serverLog = logger
+	if os.Getenv(DebugEnv) != "" {
+		serveDebug(kind, name, cfg)
+		return nil
+	}
 	go exitWhenOrphaned(os.Getppid(), time.Second, logger)
 	plugin.Serve(cfg)
 	return nil

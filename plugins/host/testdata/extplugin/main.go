@@ -112,6 +112,10 @@ func main() {
 			VersionedPlugins: map[int]plugin.PluginSet{2: {"sampler": &wire.SamplerPlugin{Impl: toy.NewSampler().(sdk.Sampler)}}},
 			GRPCServer:       wire.GRPCServerFactory,
 		})
+	case "shadow":
+		// Offers a component under a built-in's name: discovery must
+		// report it instead of listing or running it.
+		wire.Serve(sdk.Component{Kind: sdk.KindSampler, Name: "toy", New: toy.NewSampler})
 	default:
 		wire.Serve(
 			sdk.Component{Kind: sdk.KindSampler, Name: "crashy", New: func() sdk.Plugin {
