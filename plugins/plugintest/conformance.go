@@ -355,6 +355,29 @@ func checkBatch(t *testing.T, y *sparse.CSR, epoch, i int, b sdk.Batch) {
 
 // TestSampler checks a sampler against the contract.
 func TestSampler(t *testing.T, newFn func() sdk.Sampler, cfg sdk.Config, o SamplerOptions) {
+	testSampler(t, func(t *testing.T, fn func(*testing.T, func() sdk.Sampler)) {
+		modes(t, sdk.KindSampler, newFn, fn)
+	}, cfg, o)
+}
+
+// TestSamplerBinary runs TestSampler's checks on the sampler name served
+// by the plugin executable at path, whatever language it is written in:
+// every fresh instance is a new process speaking the real protocol.
+func TestSamplerBinary(t *testing.T, path, name string, cfg sdk.Config, o SamplerOptions) {
+	testSampler(t, func(t *testing.T, fn func(*testing.T, func() sdk.Sampler)) {
+		t.Run("binary", func(t *testing.T) {
+			fn(t, func() sdk.Sampler {
+				s, ok := ConnectBinary(t, path, sdk.KindSampler, name).(sdk.Sampler)
+				if !ok {
+					t.Fatalf("plugintest: %s does not serve a sampler", path)
+				}
+				return s
+			})
+		})
+	}, cfg, o)
+}
+
+func testSampler(t *testing.T, modes func(*testing.T, func(*testing.T, func() sdk.Sampler)), cfg sdk.Config, o SamplerOptions) {
 	y := o.TrainY
 	if y == nil {
 		y = loadDataset(t, cfg).TrainY
@@ -377,7 +400,7 @@ func TestSampler(t *testing.T, newFn func() sdk.Sampler, cfg sdk.Config, o Sampl
 	if o.Dim <= 0 {
 		o.Dim = 8
 	}
-	modes(t, sdk.KindSampler, newFn, func(t *testing.T, fresh func() sdk.Sampler) {
+	modes(t, func(t *testing.T, fresh func() sdk.Sampler) {
 		var info sdk.Info
 		t.Run("describe", func(t *testing.T) { info = checkDescribe(t, fresh(), sdk.KindSampler) })
 		t.Run("unknown_param", func(t *testing.T) { checkRejectsUnknown(t, fresh(), cfg) })

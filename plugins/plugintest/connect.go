@@ -1,8 +1,11 @@
 package plugintest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,3 +73,51 @@ func serveInProcess(kind sdk.Kind, impl sdk.Plugin) (sdk.Plugin, func(), error) 
 	}
 	return raw.(sdk.Plugin), stop, nil
 }
+
+// ConnectBinary starts the plugin executable at path as the host does
+// ("<path> serve <kind> <name>" under go-plugin, handshake cookie and all)
+// and returns the host-side client. The process is killed at test cleanup;
+// its stderr is logged when the test failed.
+func ConnectBinary(t testing.TB, path string, kind sdk.Kind, name string) sdk.Plugin {
+	t.Helper()
+	stderr := &lockedBuffer{}
+	c := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.ClientPlugins(),
+		Cmd:              exec.Command(path, "serve", string(kind), name),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		StartTimeout:     30 * time.Second,
+		Logger:           hclog.NewNullLogger(),
+		Stderr:           stderr,
+	})
+	t.Cleanup(func() {
+		c.Kill()
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("plugintest: stderr of %s:\n%s", path, stderr.String())
+		}
+	})
+	rpc, err := c.Client()
+	if err != nil {
+		t.Fatalf("plugintest: start %s serve %s %s: %v\n%s", path, kind, name, err, stderr.String())
+	}
+	raw, err := rpc.Dispense(string(kind))
+	if err != nil {
+		t.Fatalf("plugintest: dispense %s from %s: %v", kind, path, err)
+	}
+	return raw.(sdk.Plugin)
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Len() int { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Len() }
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
