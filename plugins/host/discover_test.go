@@ -264,12 +264,16 @@ func TestLockFileRoundTrip(t *testing.T) {
 	if _, err := host.ReadLock(file); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing lock: %v", err)
 	}
-	l := &host.Lock{Plugins: []host.LockEntry{{Kind: sdk.KindSampler, Name: "z", SHA256: strings.Repeat("1", 64)}, {Kind: sdk.KindEncoder, Name: "a", SHA256: strings.Repeat("2", 64)}}}
+	near, far := filepath.Join(dir, "plugins", "xcbench-plugin-z"), "/opt/far/away/xcbench-plugin-a"
+	l := &host.Lock{Plugins: []host.LockEntry{{Kind: sdk.KindSampler, Name: "z", Path: near, SHA256: strings.Repeat("1", 64)}, {Kind: sdk.KindEncoder, Name: "a", Path: far, SHA256: strings.Repeat("2", 64)}}}
 	if err := l.Write(file); err != nil {
 		t.Fatal(err)
 	}
+	if b, _ := os.ReadFile(file); !strings.Contains(string(b), `"path": "plugins/xcbench-plugin-z"`) || !strings.Contains(string(b), far) {
+		t.Fatalf("lock file paths: want the near one relative, the far one absolute:\n%s", b)
+	}
 	got, err := host.ReadLock(file)
-	if err != nil || len(got.Plugins) != 2 || got.Plugins[0].Name != "a" {
+	if err != nil || len(got.Plugins) != 2 || got.Plugins[0].Name != "a" || got.Plugins[1].Path != near || got.Plugins[0].Path != far {
 		t.Fatalf("read back %+v, %v", got, err)
 	}
 	for _, bad := range []string{`{"version": 2, "plugins": []}`, `{"version": 1, "plugins": [{"kind": "sampler", "name": "x", "sha256": "12"}]}`, `{"version": 1, "extra": 1}`} {

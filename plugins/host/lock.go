@@ -63,6 +63,9 @@ func ReadLock(path string) (*Lock, error) {
 		if e.Kind == "" || e.Name == "" || len(e.SHA256) != 64 {
 			return nil, fmt.Errorf("lock file %s: entry %d (%s %s) needs kind, name and a 64-digit sha256", path, i, e.Kind, e.Name)
 		}
+		if e.Path != "" && !filepath.IsAbs(e.Path) {
+			l.Plugins[i].Path = filepath.Join(filepath.Dir(path), e.Path)
+		}
 	}
 	return &l, nil
 }
@@ -73,7 +76,16 @@ func (l *Lock) Write(path string) error {
 	sort.Slice(l.Plugins, func(i, j int) bool {
 		return Key(l.Plugins[i].Kind, l.Plugins[i].Name) < Key(l.Plugins[j].Kind, l.Plugins[j].Name)
 	})
-	b, err := json.MarshalIndent(l, "", "  ")
+	// Paths near the lock file are stored relative to it, so a lock
+	// committed beside a grid does not name one checkout's folders.
+	out := *l
+	out.Plugins = append([]LockEntry(nil), l.Plugins...)
+	for i, e := range out.Plugins {
+		if rel, err := filepath.Rel(filepath.Dir(path), e.Path); err == nil && filepath.IsAbs(e.Path) && !strings.HasPrefix(rel, "../..") {
+			out.Plugins[i].Path = rel
+		}
+	}
+	b, err := json.MarshalIndent(&out, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -500,8 +500,16 @@ def _health_and_controller(stop):
     ]
 
 
+# Debugging (plugins/wire's reattach mode): with XCBENCH_PLUGIN_DEBUG set
+# the plugin is started by hand (under pdb, say), prints the line that
+# points xcbench at it, and serves until interrupted.
+DEBUG_ENV = "XCBENCH_PLUGIN_DEBUG"
+REATTACH_ENV = "XCBENCH_REATTACH_PLUGINS"
+
+
 def _serve_component(kind, name, impl):
-    if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
+    debug = bool(os.environ.get(DEBUG_ENV))
+    if not debug and os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         raise SystemExit("this is an xcbench plugin; xcbench starts it (the handshake cookie is missing)")
     versions = [v for v in os.environ.get("PLUGIN_PROTOCOL_VERSIONS", str(API_VERSION)).split(",") if v]
     if str(API_VERSION) not in versions:
@@ -520,6 +528,20 @@ def _serve_component(kind, name, impl):
         server.add_generic_rpc_handlers((h,))
     server.add_insecure_port("unix:" + sock)
     server.start()
+    if debug:
+        line = json.dumps({"%s/%s" % (kind, name): {"Protocol": "grpc", "ProtocolVersion": API_VERSION, "Pid": os.getpid(),
+                                                    "Test": True, "Addr": {"Network": "unix", "String": sock}}})
+        sys.stdout.write("xcbench plugin %s/%s (pid %d) is waiting; point xcbench at it with:\n" % (kind, name, os.getpid()))
+        sys.stdout.write("export %s='%s'\n" % (REATTACH_ENV, line))
+        sys.stdout.flush()
+        try:
+            done.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop(0)
+            shutil.rmtree(sock_dir, ignore_errors=True)
+        return
     # go-plugin's handshake: core version | app version | network | address | protocol
     sys.stdout.write("%d|%d|unix|%s|grpc\n" % (CORE_PROTOCOL_VERSION, API_VERSION, sock))
     sys.stdout.flush()
