@@ -10,11 +10,14 @@ import (
 )
 
 // LoadMatrix returns m with Data filled from m.Path when it is not loaded
-// yet, checking that the file's shape matches Rows and Cols (when set).
+// yet, checking that the file's shape matches Rows and Cols (when set) and
+// that the result holds Rows x Cols values.
 func LoadMatrix(m Matrix) (Matrix, error) {
 	if m.Data != nil || m.Path == "" {
-		if m.Data != nil && len(m.Data) != m.Rows*m.Cols {
-			return m, fmt.Errorf("sdk: matrix %dx%d has %d values", m.Rows, m.Cols, len(m.Data))
+		// A matrix with rows but neither data nor path would otherwise
+		// surface later as an index panic or a silent empty result.
+		if len(m.Data) != m.Rows*m.Cols {
+			return m, fmt.Errorf("sdk: matrix %dx%d has %d values (no data and no path?)", m.Rows, m.Cols, len(m.Data))
 		}
 		return m, nil
 	}

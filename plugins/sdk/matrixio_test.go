@@ -32,6 +32,7 @@ func TestLoadStoreMatrix(t *testing.T) {
 		{"shape mismatch", Matrix{Rows: 7, Cols: 5, Path: m.Path}, true},
 		{"missing file", Matrix{Rows: 1, Cols: 1, Path: filepath.Join(dir, "nope.npy")}, true},
 		{"data wrong length", Matrix{Rows: 2, Cols: 2, Data: []float32{1}}, true},
+		{"rows without data or path", Matrix{Rows: 5, Cols: 7}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,17 +31,7 @@ func Invalid(component, key, format string, args ...any) error {
 
 // OpenDataset loads the dataset c names through core/data.
 func OpenDataset(c sdk.Config) (*data.Dataset, error) {
-	if c.Dataset.Dir == "" {
-		return nil, fmt.Errorf("%w: dataset dir is empty", sdk.ErrInvalidConfig)
-	}
-	opts, err := data.DecodeOptions(c.Dataset.Options)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", sdk.ErrInvalidConfig, err)
-	}
-	if opts.Name == "" {
-		opts.Name = c.Dataset.Name
-	}
-	ds, err := data.Open(c.Dataset.Dir, opts)
+	ds, err := data.OpenFor(c.Dataset)
 	if err != nil {
 		return nil, err
 	}
