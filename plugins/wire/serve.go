@@ -190,6 +190,8 @@ func serveArgs(args []string, comps []sdk.Component) error {
 // ServeComponent serves impl under go-plugin until the host kills the
 // process. It logs hclog JSON to stderr (which go-plugin parses) and exits
 // when the parent process dies, since go-plugin leaves orphans otherwise.
+// With $XCBENCH_PLUGIN_DEBUG set it serves in go-plugin's test mode instead
+// and prints the reattach line (see reattach.go).
 func ServeComponent(kind sdk.Kind, name string, impl sdk.Plugin) error {
 	level := hclog.LevelFromString(os.Getenv("XCBENCH_PLUGIN_LOG_LEVEL"))
 	if level == hclog.NoLevel {
