@@ -147,7 +147,6 @@ func specID(s Spec) (string, error) {
 	return hex.EncodeToString(sum[:6]), nil
 }
 
-// resolveDirs makes dataset dirs absolute relative to the grid's folder.
 // PluginDirs is PluginPath resolved against the grid file's folder
 // (environment variables expanded).
 func (g *Grid) PluginDirs() []string {
@@ -166,6 +165,7 @@ func (g *Grid) PluginDirs() []string {
 	return out
 }
 
+// resolveDirs makes dataset dirs absolute relative to the grid's folder.
 func (g *Grid) resolveDirs() {
 	base := "."
 	if g.File != "" {
