@@ -29,7 +29,7 @@ func newPluginsCmd() *cobra.Command {
 		Short: "List and describe built-in and external components",
 	}
 	cmd.PersistentFlags().StringSliceVar(&o.PluginPath, "plugin-dir", nil,
-		"folders searched for xcbench-plugin-* binaries (default $"+host.PathEnv+"; nothing else is searched)")
+		"more folders searched for xcbench-plugin-* binaries, after a grid's plugin_path and $"+host.PathEnv+" (nothing else is searched)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List every component with kind, name, version and source",
@@ -62,12 +62,9 @@ there. xcbench run refuses a binary whose checksum differs from its pin.`,
 	return cmd
 }
 
+// newListHost searches $XCBENCH_PLUGIN_PATH, then --plugin-dir.
 func newListHost(o *PluginsOptions) (*host.Host, error) {
-	opts := host.Options{}
-	if len(o.PluginPath) > 0 {
-		opts.PluginPath = o.PluginPath
-	}
-	return host.New(opts)
+	return host.New(host.Options{PluginPath: gridPluginPath(&grid.Grid{}, o.PluginPath)})
 }
 
 func pluginsList(cmd *cobra.Command, o *PluginsOptions) error {
