@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/xcbench/xcbench/classifiers/knn"
 	"github.com/xcbench/xcbench/core/synth"
 	"github.com/xcbench/xcbench/plugins/host"
 	"github.com/xcbench/xcbench/plugins/plugintest"
@@ -134,4 +136,54 @@ func TestPyRandomReattach(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no batches")
 	}
+}
+
+// TestPyExactConformance runs the conformance kit against the Python
+// example classifier, with label embeddings large enough (1500 x 256
+// floats) to cross as a .npy file, and checks it ranks exactly as the
+// built-in knn classifier (index: exact) on the same embeddings.
+func TestPyExactConformance(t *testing.T) {
+	needPython(t)
+	bin, err := filepath.Abs("examples/xcbench-plugin-pyexact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := plugintest.ClassifierOptions{NumTrain: 50, NumTest: 300, NumLabels: 1500, Dim: 256, K: 10}
+	plugintest.TestClassifierBinary(t, bin, "pyexact", sdk.Config{Seed: 2, Params: json.RawMessage(`{"block": 128}`)}, o)
+
+	ctx := context.Background()
+	labels, test := plugintest.RandomUnit(o.NumLabels, o.Dim, 21), plugintest.RandomUnit(o.NumTest, o.Dim, 22)
+	predict := func(c sdk.Classifier, params string) sdk.TopK {
+		t.Helper()
+		if err := c.Configure(ctx, sdk.Config{Seed: 2, Params: json.RawMessage(params), ScratchDir: t.TempDir()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Train(ctx, sdk.TrainInput{Labels: labels, TrainDocs: plugintest.RandomUnit(o.NumTrain, o.Dim, 23)}); err != nil {
+			t.Fatal(err)
+		}
+		top, err := c.Predict(ctx, sdk.SplitTest, test, o.K)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return top
+	}
+	py := predict(plugintest.ConnectBinary(t, bin, sdk.KindClassifier, "pyexact").(sdk.Classifier), `{}`)
+	goTop := predict(knn.New(), `{"index": "exact"}`)
+	for i := range goTop.Labels {
+		if py.Labels[i] != goTop.Labels[i] || math.Abs(float64(py.Scores[i]-goTop.Scores[i])) > 1e-4 {
+			t.Fatalf("entry %d (row %d): python %d %.6f, knn %d %.6f", i, i/o.K, py.Labels[i], py.Scores[i], goTop.Labels[i], goTop.Scores[i])
+		}
+	}
+}
+
+// TestPyHashConformance runs the conformance kit against the Python
+// example encoder on a synthetic LF text set.
+func TestPyHashConformance(t *testing.T) {
+	needPython(t)
+	bin, err := filepath.Abs("examples/xcbench-plugin-pyhash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sdk.Config{Seed: 6, Params: json.RawMessage(`{"dim": 32}`), Dataset: sdk.Dataset{Dir: synthDataset(t), Name: "synth"}}
+	plugintest.TestEncoderBinary(t, bin, "pyhash", cfg)
 }
