@@ -18,8 +18,8 @@ import (
 
 // Connect serves impl as kind over real gRPC inside this process, with the
 // production server options (so the 256 MiB message limit is the real one),
-// and returns the host-side client (an *sdk.EncoderGRPCClient,
-// *sdk.SamplerGRPCClient or *sdk.ClassifierGRPCClient). The server stops at
+// and returns the host-side client (a *wire.EncoderGRPCClient,
+// *wire.SamplerGRPCClient or *wire.ClassifierGRPCClient). The server stops at
 // test cleanup.
 func Connect(t testing.TB, kind sdk.Kind, impl sdk.Plugin) sdk.Plugin {
 	t.Helper()
