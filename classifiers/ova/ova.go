@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/xcbench/xcbench/classifiers/fusion"
-	"github.com/xcbench/xcbench/classifiers/knn"
+	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/core/cluster"
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/plugins/registry"
@@ -36,8 +36,8 @@ type Classifier struct {
 
 	dim    int
 	z, wn  []float32 // normalised label embeddings and classifier vectors
-	knnIdx knn.Index
-	clfIdx knn.Index
+	knnIdx ann.Index
+	clfIdx ann.Index
 	tree   *fusion.Tree
 }
 
@@ -46,7 +46,7 @@ func New() *Classifier { return &Classifier{p: DefaultParams()} }
 
 func (c *Classifier) Describe(ctx context.Context) (sdk.Info, error) {
 	return sdk.Info{Name: Name, Kind: sdk.KindClassifier, Version: Version,
-		APIVersions: []int{sdk.APIVersion}, ConfigSchema: knn.Schema(schema()...)}, nil
+		APIVersions: []int{sdk.APIVersion}, ConfigSchema: sdk.Schema(schema()...)}, nil
 }
 
 // Configure decodes the params and loads the dataset's training labels.
@@ -55,7 +55,7 @@ func (c *Classifier) Configure(ctx context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	ds, err := knn.OpenDataset(ctx, cfg.Dataset)
+	ds, err := data.OpenFor(cfg.Dataset)
 	if err != nil {
 		return fmt.Errorf("ova: configure: %w", err)
 	}
@@ -74,7 +74,7 @@ func (c *Classifier) ConfigureDataset(ctx context.Context, cfg sdk.Config, ds *d
 
 func decode(cfg sdk.Config) (Params, error) {
 	p := DefaultParams()
-	if err := knn.DecodeParams(cfg.Params, &p); err != nil {
+	if err := sdk.DecodeParams(cfg.Params, &p); err != nil {
 		return p, fmt.Errorf("ova: %w", err)
 	}
 	if err := p.validate(); err != nil {
@@ -118,11 +118,11 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 		return st, fmt.Errorf("ova: train: %w", sdk.ErrNotConfigured)
 	}
 	start := time.Now()
-	docs, err := knn.LoadMatrix(in.TrainDocs)
+	docs, err := sdk.LoadMatrix(in.TrainDocs)
 	if err != nil {
 		return st, fmt.Errorf("ova: train: train docs: %w", err)
 	}
-	labs, err := knn.LoadMatrix(in.Labels)
+	labs, err := sdk.LoadMatrix(in.Labels)
 	if err != nil {
 		return st, fmt.Errorf("ova: train: labels: %w", err)
 	}
@@ -136,8 +136,8 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 		return st, fmt.Errorf("ova: train: doc dim %d, label dim %d", docs.Cols, labs.Cols)
 	}
 	D := docs.Cols
-	x := knn.Normalized(docs.Data, docs.Rows, D)
-	z := knn.Normalized(labs.Data, labs.Rows, D)
+	x := ann.Normalized(docs.Data, docs.Rows, D)
+	z := ann.Normalized(labs.Data, labs.Rows, D)
 	epochs := c.p.Epochs
 	if in.Epochs > 0 {
 		epochs = in.Epochs
@@ -167,7 +167,7 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 	threads := c.p.Threads
 	icfg := c.p.IndexConfig(c.seed)
 	c.dim, c.z = D, z
-	c.knnIdx, err = knn.BuildIndex(ctx, icfg, z, labs.Rows, D)
+	c.knnIdx, err = ann.Build(ctx, icfg, z, labs.Rows, D)
 	if err != nil {
 		return st, fmt.Errorf("ova: train: label index: %w", err)
 	}
@@ -221,8 +221,8 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 		}
 		lastLoss = sum / float64(max(steps, 1))
 	}
-	c.wn = knn.Normalized(tr.w, labs.Rows, D)
-	c.clfIdx, err = knn.BuildIndex(ctx, icfg, c.wn, labs.Rows, D)
+	c.wn = ann.Normalized(tr.w, labs.Rows, D)
+	c.clfIdx, err = ann.Build(ctx, icfg, c.wn, labs.Rows, D)
 	if err != nil {
 		return st, fmt.Errorf("ova: train: classifier index: %w", err)
 	}
@@ -259,7 +259,7 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 	if c.clfIdx == nil {
 		return tk, fmt.Errorf("ova: predict %s: %w (Train first)", split, sdk.ErrNotConfigured)
 	}
-	d, err := knn.LoadMatrix(docs)
+	d, err := sdk.LoadMatrix(docs)
 	if err != nil {
 		return tk, fmt.Errorf("ova: predict %s: %w", split, err)
 	}
@@ -269,7 +269,7 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 	if k <= 0 {
 		return tk, fmt.Errorf("ova: predict %s: k = %d", split, k)
 	}
-	tk, err = c.predict(ctx, knn.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, c.p.Fusion)
+	tk, err = c.predict(ctx, ann.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, c.p.Fusion)
 	if err != nil {
 		return tk, fmt.Errorf("ova: predict %s: %w", split, err)
 	}

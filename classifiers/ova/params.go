@@ -46,9 +46,9 @@ func DefaultParams() Params {
 	}
 }
 
-func schema() []knn.SchemaParam {
+func schema() []sdk.Param {
 	d := DefaultParams()
-	return []knn.SchemaParam{
+	return []sdk.Param{
 		{Name: "index", Type: "string", Default: d.Index, Doc: "index over label embeddings and classifier vectors: exact or hnsw"},
 		{Name: "m", Type: "int", Default: d.M, Doc: "HNSW graph degree"},
 		{Name: "ef_construction", Type: "int", Default: d.EfConstruction, Doc: "HNSW build beam width"},

@@ -3,18 +3,30 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/xcbench/xcbench/plugins/host"
 )
 
-// TestMain lets the test binary be xcbench itself when XCBENCH_TEST_MAIN
-// is set: the end-to-end tests run it as a real process, and the plugin
-// host re-executes it (os.Executable) to serve the built-in components.
+// TestMain lets the test binary be xcbench: with XCBENCH_TEST_MAIN set it
+// runs main (the end-to-end tests run it as a real process, and the plugin
+// host re-executes it to serve the built-ins); otherwise it still serves
+// built-in components ("plugin serve <kind> <name>") for tests that run a
+// grid through the command tree in this process.
 func TestMain(m *testing.M) {
 	if os.Getenv("XCBENCH_TEST_MAIN") == "1" {
 		main()
+		os.Exit(0)
+	}
+	if len(os.Args) == 5 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
+		if err := host.ServeBuiltin(os.Args[3], os.Args[4]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

@@ -47,6 +47,9 @@ type RunOptions struct {
 	RestartCells []string
 	// MaxCells bounds the grid's expansion.
 	MaxCells int
+	// UpdateLock replaces changed pins in the grid's plugin lock file
+	// instead of refusing the changed binaries.
+	UpdateLock bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -86,6 +89,7 @@ Exit status: 0 every cell done (or running in another process sharing
 	f.StringVar(&o.Shard, "shard", "", "i/n: run only every n-th cell starting at i (0-based), to split a grid over n processes sharing --out")
 	f.StringSliceVar(&o.RestartCells, "restart-cell", nil, "cell id(s) to start over, discarding their records and checkpoints (the way out of a cell whose state cannot resume)")
 	f.IntVar(&o.MaxCells, "max-cells", grid.DefaultMaxCells, "refuse grids that expand to more cells than this")
+	f.BoolVar(&o.UpdateLock, "update-lock", false, "accept external plugin binaries whose sha256 differs from the grid's lock file, and rewrite it")
 	grid.AddFlags(f)
 	return cmd
 }
@@ -116,7 +120,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 		}
 		restart[id] = true
 	}
-	h, err := host.New(host.Options{InProcess: o.InProcess})
+	h, lock, err := newRunHost(ctx, g, cells, o.InProcess, o.UpdateLock, stderr)
 	if err != nil {
 		return err
 	}
@@ -147,6 +151,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 		Data: runner.OpenData, Score: runner.Score, Synth: runner.Synth,
 		Progress: newBars(stderr), Log: log, Warnings: stderr, SkipFailed: o.SkipFailed, ScratchRoot: h.ScratchDir(),
 		RestartCells: restart, Build: buildinfo.Get(), Args: os.Args[1:], Fault: faultFromEnv(),
+		PluginLock: lock,
 	})
 	if err != nil {
 		return err

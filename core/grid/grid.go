@@ -40,6 +40,9 @@ type Grid struct {
 	// CallTimeouts override the runner's per-call plugin deadlines by
 	// call ("train_step: 10m"); not part of cell identity.
 	CallTimeouts map[string]time.Duration `koanf:"call_timeouts" json:"call_timeouts,omitempty"`
+	// PluginPath lists folders (relative to the grid file) searched for
+	// external xcbench-plugin-* binaries, before $XCBENCH_PLUGIN_PATH.
+	PluginPath []string `koanf:"plugin_path" json:"plugin_path,omitempty"`
 
 	// Matrix maps dotted cell keys ("sampler.name", "batch_size") to the
 	// values to multiply.
@@ -156,6 +159,24 @@ func specID(s Spec) (string, error) {
 func TrainID(s Spec) (string, error) {
 	s.Stage2 = nil
 	return specID(s)
+}
+
+// PluginDirs is PluginPath resolved against the grid file's folder
+// (environment variables expanded).
+func (g *Grid) PluginDirs() []string {
+	base := "."
+	if g.File != "" {
+		base = filepath.Dir(g.File)
+	}
+	var out []string
+	for _, d := range g.PluginPath {
+		p := os.ExpandEnv(d)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(base, p)
+		}
+		out = append(out, filepath.Clean(p))
+	}
+	return out
 }
 
 // resolveDirs makes dataset dirs absolute relative to the grid's folder.

@@ -199,3 +199,21 @@ func TestEvalDue(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginPath: the grid's plugin_path resolves against the grid file,
+// and XCBENCH_PLUGIN_PATH (the plugin search path) is not read as the key.
+func TestPluginPath(t *testing.T) {
+	env := []string{"XCBENCH_PLUGIN_PATH=/from/env", "PLUGS=/abs"}
+	g, err := Parse("/x/grid.yaml", []byte(head+"plugin_path: [plugins.d, $PLUGS/p]\n"), LoadOptions{Environ: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PLUGS", "/abs")
+	if got := strings.Join(g.PluginDirs(), " "); got != "/x/plugins.d /abs/p" {
+		t.Fatalf("PluginDirs = %q", got)
+	}
+	g, err = Parse("/x/grid.yaml", []byte(head), LoadOptions{Environ: env})
+	if err != nil || len(g.PluginDirs()) != 0 {
+		t.Fatalf("env leaked into plugin_path: %v %v", g.PluginDirs(), err)
+	}
+}

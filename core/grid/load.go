@@ -115,7 +115,9 @@ func topKeys() map[string]bool {
 	out := map[string]bool{}
 	t := reflect.TypeFor[Grid]()
 	for i := range t.NumField() {
-		if tag := t.Field(i).Tag.Get("koanf"); tag != "" && tag != "-" {
+		// plugin_path is left out: XCBENCH_PLUGIN_PATH is the plugin
+		// search path of its own, searched after the grid's plugin_path.
+		if tag := t.Field(i).Tag.Get("koanf"); tag != "" && tag != "-" && tag != "plugin_path" {
 			out[tag] = true
 		}
 	}

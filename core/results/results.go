@@ -65,6 +65,14 @@ type PluginInfo struct {
 	SHA256  string `json:"sha256,omitempty"`
 }
 
+// PluginLock records a plugin lock file as a run used it.
+type PluginLock struct {
+	File string `json:"file"`
+	// SHA256 is the lock file's own checksum.
+	SHA256  string       `json:"sha256"`
+	Plugins []PluginInfo `json:"plugins"`
+}
+
 // HostInfo describes the machine.
 type HostInfo struct {
 	Hostname    string `json:"hostname"`
@@ -94,6 +102,10 @@ type Manifest struct {
 	Host       HostInfo     `json:"host"`
 	Created    time.Time    `json:"created"`
 	Updated    time.Time    `json:"updated"`
+
+	// PluginLock is the lock file the run verified external plugins
+	// against (nil when the grid uses built-ins only).
+	PluginLock *PluginLock `json:"plugin_lock,omitempty"`
 }
 
 // Stage names.

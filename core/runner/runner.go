@@ -83,6 +83,8 @@ type Options struct {
 	// must leave a resumable cell (see the Point* constants): the
 	// fault-injection hook of the resume tests. Nil in normal runs.
 	Fault func(point string)
+	// PluginLock, when set, is recorded in the manifest.
+	PluginLock *results.PluginLock
 }
 
 // Runner runs grids.
@@ -149,6 +151,7 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 		GridName: g.Name, GridFile: g.File, GridText: g.Source, Grid: g, Cells: cells, Seeds: g.Seeds,
 		GridSHA256: proc.GridSHA256, Host: host, Created: proc.Started,
 	}
+	man.PluginLock = r.o.PluginLock
 	writeManifest := func() error {
 		// An earlier run, or another process sharing this run folder
 		// (xcbench run --shard), may have recorded cells, plugins and

@@ -3,11 +3,7 @@ package siamese
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
-	"sort"
-	"strings"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
@@ -96,74 +92,17 @@ func (c TrainConfig) Validate() error {
 	return nil
 }
 
-// DecodeParams decodes JSON params into out (a pointer to a struct already
-// holding the defaults), strictly: an unknown key is an error wrapping
-// sdk.ErrInvalidConfig that names the key.
-func DecodeParams(raw json.RawMessage, out any) error {
-	m := map[string]any{}
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return fmt.Errorf("%w: params: %w", sdk.ErrInvalidConfig, err)
-		}
-	}
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		ErrorUnused: true, WeaklyTypedInput: true, TagName: "koanf", Result: out,
-	})
-	if err != nil {
-		return err
-	}
-	if err := dec.Decode(m); err != nil {
-		return fmt.Errorf("%w: params: %w", sdk.ErrInvalidConfig, err)
-	}
-	return nil
-}
+// DecodeParams is sdk.DecodeParams (strict: an unknown key is an error
+// wrapping sdk.ErrInvalidConfig that names the key).
+func DecodeParams(raw json.RawMessage, out any) error { return sdk.DecodeParams(raw, out) }
 
-// Schema builds the ConfigSchema JSON (name -> {type, default, doc}) from a
-// struct value holding the defaults and a doc per koanf key. It fails when a
-// field has no doc or a doc has no field, so the two cannot drift apart.
+// Schema builds the ConfigSchema JSON from a struct value holding the
+// defaults and a doc per koanf key (sdk.ParamsOf: a field without a doc or
+// a doc without a field is an error, so the two cannot drift apart).
 func Schema(defaults any, docs map[string]string) (json.RawMessage, error) {
-	type entry struct {
-		Type    string `json:"type"`
-		Default any    `json:"default"`
-		Doc     string `json:"doc"`
-	}
-	out := map[string]entry{}
-	var walk func(v reflect.Value) error
-	walk = func(v reflect.Value) error {
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			tag := f.Tag.Get("koanf")
-			if strings.Contains(tag, "squash") {
-				if err := walk(v.Field(i)); err != nil {
-					return err
-				}
-				continue
-			}
-			doc, ok := docs[tag]
-			if !ok {
-				return fmt.Errorf("schema: param %q has no doc", tag)
-			}
-			typ := map[reflect.Kind]string{reflect.Int: "int", reflect.Float64: "float", reflect.String: "string", reflect.Bool: "bool"}[f.Type.Kind()]
-			if typ == "" {
-				return fmt.Errorf("schema: param %q has unsupported kind %s", tag, f.Type.Kind())
-			}
-			out[tag] = entry{Type: typ, Default: v.Field(i).Interface(), Doc: doc}
-		}
-		return nil
-	}
-	if err := walk(reflect.Indirect(reflect.ValueOf(defaults))); err != nil {
+	ps, err := sdk.ParamsOf(defaults, docs)
+	if err != nil {
 		return nil, err
 	}
-	var extra []string
-	for k := range docs {
-		if _, ok := out[k]; !ok {
-			extra = append(extra, k)
-		}
-	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		return nil, fmt.Errorf("schema: docs for unknown params %v", extra)
-	}
-	return json.Marshal(out)
+	return sdk.Schema(ps...), nil
 }

@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
 // toStatus turns a component's error into a gRPC status whose code carries
@@ -19,17 +21,17 @@ func toStatus(err error) error {
 	}
 	code := codes.Unknown
 	switch {
-	case errors.Is(err, ErrInvalidConfig):
+	case errors.Is(err, sdk.ErrInvalidConfig):
 		code = codes.InvalidArgument
-	case errors.Is(err, ErrUnimplemented):
+	case errors.Is(err, sdk.ErrUnimplemented):
 		code = codes.Unimplemented
-	case errors.Is(err, ErrNotConfigured):
+	case errors.Is(err, sdk.ErrNotConfigured):
 		code = codes.FailedPrecondition
-	case errors.Is(err, ErrCanceled), errors.Is(err, context.Canceled):
+	case errors.Is(err, sdk.ErrCanceled), errors.Is(err, context.Canceled):
 		code = codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		code = codes.DeadlineExceeded
-	case errors.Is(err, ErrPluginCrashed):
+	case errors.Is(err, sdk.ErrPluginCrashed):
 		code = codes.Unavailable
 	}
 	return status.Error(code, err.Error())
@@ -60,17 +62,17 @@ func fromStatus(err error) error {
 	e := &RemoteError{Code: st.Code(), Message: st.Message()}
 	switch st.Code() {
 	case codes.InvalidArgument:
-		e.is = []error{ErrInvalidConfig}
+		e.is = []error{sdk.ErrInvalidConfig}
 	case codes.Unimplemented:
-		e.is = []error{ErrUnimplemented}
+		e.is = []error{sdk.ErrUnimplemented}
 	case codes.FailedPrecondition:
-		e.is = []error{ErrNotConfigured}
+		e.is = []error{sdk.ErrNotConfigured}
 	case codes.Canceled:
-		e.is = []error{ErrCanceled, context.Canceled}
+		e.is = []error{sdk.ErrCanceled, context.Canceled}
 	case codes.DeadlineExceeded:
 		e.is = []error{context.DeadlineExceeded}
 	case codes.Unavailable:
-		e.is = []error{ErrPluginCrashed}
+		e.is = []error{sdk.ErrPluginCrashed}
 		e.Message = "plugin unreachable: " + st.Message()
 	}
 	return e

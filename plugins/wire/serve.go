@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"context"
@@ -11,12 +11,14 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+
+	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
 // Handshake is fixed forever: a changed cookie would make every existing
 // plugin unusable. The cookie only stops people running plugins by hand.
 var Handshake = plugin.HandshakeConfig{
-	ProtocolVersion:  APIVersion,
+	ProtocolVersion:  sdk.APIVersion,
 	MagicCookieKey:   "XCBENCH_PLUGIN_MAGIC_COOKIE",
 	MagicCookieValue: "6d7bcdd0a4e62acaf765280e7a5965cb",
 }
@@ -30,7 +32,7 @@ const MaxMessageSize = 256 << 20
 // GRPCPlugin bindings of the three kinds; Impl is set on the serving side.
 type EncoderPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl Encoder
+	Impl sdk.Encoder
 }
 
 func (p *EncoderPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
@@ -46,7 +48,7 @@ func (p *EncoderPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, cc *
 
 type SamplerPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl Sampler
+	Impl sdk.Sampler
 }
 
 func (p *SamplerPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
@@ -62,7 +64,7 @@ func (p *SamplerPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, cc *
 
 type ClassifierPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl Classifier
+	Impl sdk.Classifier
 }
 
 func (p *ClassifierPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
@@ -79,33 +81,33 @@ func (p *ClassifierPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c
 // ClientPlugins is the host's plugin set: Dispense(string(kind)) returns an
 // *EncoderGRPCClient, *SamplerGRPCClient or *ClassifierGRPCClient.
 func ClientPlugins() map[int]plugin.PluginSet {
-	return map[int]plugin.PluginSet{APIVersion: {
-		string(KindEncoder):    &EncoderPlugin{},
-		string(KindSampler):    &SamplerPlugin{},
-		string(KindClassifier): &ClassifierPlugin{},
+	return map[int]plugin.PluginSet{sdk.APIVersion: {
+		string(sdk.KindEncoder):    &EncoderPlugin{},
+		string(sdk.KindSampler):    &SamplerPlugin{},
+		string(sdk.KindClassifier): &ClassifierPlugin{},
 	}}
 }
 
 // GRPCPluginFor binds impl to the go-plugin binding of kind, checking that
 // it implements that kind's interface.
-func GRPCPluginFor(kind Kind, impl Plugin) (plugin.Plugin, error) {
+func GRPCPluginFor(kind sdk.Kind, impl sdk.Plugin) (plugin.Plugin, error) {
 	switch kind {
-	case KindEncoder:
-		if e, ok := impl.(Encoder); ok {
+	case sdk.KindEncoder:
+		if e, ok := impl.(sdk.Encoder); ok {
 			return &EncoderPlugin{Impl: e}, nil
 		}
-	case KindSampler:
-		if s, ok := impl.(Sampler); ok {
+	case sdk.KindSampler:
+		if s, ok := impl.(sdk.Sampler); ok {
 			return &SamplerPlugin{Impl: s}, nil
 		}
-	case KindClassifier:
-		if c, ok := impl.(Classifier); ok {
+	case sdk.KindClassifier:
+		if c, ok := impl.(sdk.Classifier); ok {
 			return &ClassifierPlugin{Impl: c}, nil
 		}
 	default:
-		return nil, fmt.Errorf("sdk: unknown kind %q (want encoder, sampler or classifier)", kind)
+		return nil, fmt.Errorf("wire: unknown kind %q (want encoder, sampler or classifier)", kind)
 	}
-	return nil, fmt.Errorf("sdk: %T does not implement the %s interface", impl, kind)
+	return nil, fmt.Errorf("wire: %T does not implement the %s interface", impl, kind)
 }
 
 // GRPCServerFactory is the production gRPC server: go-plugin's options plus
@@ -116,7 +118,7 @@ func GRPCServerFactory(opts []grpc.ServerOption) *grpc.Server {
 
 // NewServeConfig builds the go-plugin ServeConfig that serves impl as kind.
 // Set its Test field to serve in-process (plugintest does).
-func NewServeConfig(kind Kind, impl Plugin, logger hclog.Logger) (*plugin.ServeConfig, error) {
+func NewServeConfig(kind sdk.Kind, impl sdk.Plugin, logger hclog.Logger) (*plugin.ServeConfig, error) {
 	p, err := GRPCPluginFor(kind, impl)
 	if err != nil {
 		return nil, err
@@ -126,17 +128,10 @@ func NewServeConfig(kind Kind, impl Plugin, logger hclog.Logger) (*plugin.ServeC
 	}
 	return &plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{APIVersion: {string(kind): p}},
+		VersionedPlugins: map[int]plugin.PluginSet{sdk.APIVersion: {string(kind): p}},
 		GRPCServer:       GRPCServerFactory,
 		Logger:           logger,
 	}, nil
-}
-
-// Component is one component a plugin binary offers.
-type Component struct {
-	Kind Kind
-	Name string
-	New  func() Plugin
 }
 
 // Serve is the main of a plugin binary. It answers
@@ -145,28 +140,21 @@ type Component struct {
 //	<bin> serve <kind> <name>   go-plugin server for that component
 //
 // and exits the process with status 2 on a usage error.
-func Serve(comps ...Component) {
+func Serve(comps ...sdk.Component) {
 	if err := serveArgs(os.Args[1:], comps); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", os.Args[0], err)
 		os.Exit(2)
 	}
 }
 
-// Described is one entry of a plugin binary's describe output.
-type Described struct {
-	Kind Kind   `json:"kind"`
-	Name string `json:"name"`
-	Info Info   `json:"info"`
-}
-
-func serveArgs(args []string, comps []Component) error {
+func serveArgs(args []string, comps []sdk.Component) error {
 	usage := "usage: describe | serve <kind> <name>"
 	if len(args) == 0 {
 		return fmt.Errorf("%s (this is an xcbench plugin; xcbench starts it)", usage)
 	}
 	switch args[0] {
 	case "describe":
-		out := make([]Described, 0, len(comps))
+		out := make([]sdk.Described, 0, len(comps))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for _, c := range comps {
@@ -174,7 +162,7 @@ func serveArgs(args []string, comps []Component) error {
 			if err != nil {
 				return fmt.Errorf("describe %s %s: %w", c.Kind, c.Name, err)
 			}
-			out = append(out, Described{Kind: c.Kind, Name: c.Name, Info: info})
+			out = append(out, sdk.Described{Kind: c.Kind, Name: c.Name, Info: info})
 		}
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -183,7 +171,7 @@ func serveArgs(args []string, comps []Component) error {
 		if len(args) != 3 {
 			return fmt.Errorf("%s", usage)
 		}
-		kind, name := Kind(args[1]), args[2]
+		kind, name := sdk.Kind(args[1]), args[2]
 		var names []string
 		for _, c := range comps {
 			if c.Kind == kind && c.Name == name {
@@ -202,7 +190,9 @@ func serveArgs(args []string, comps []Component) error {
 // ServeComponent serves impl under go-plugin until the host kills the
 // process. It logs hclog JSON to stderr (which go-plugin parses) and exits
 // when the parent process dies, since go-plugin leaves orphans otherwise.
-func ServeComponent(kind Kind, name string, impl Plugin) error {
+// With $XCBENCH_PLUGIN_DEBUG set it serves in go-plugin's test mode instead
+// and prints the reattach line (see reattach.go).
+func ServeComponent(kind sdk.Kind, name string, impl sdk.Plugin) error {
 	level := hclog.LevelFromString(os.Getenv("XCBENCH_PLUGIN_LOG_LEVEL"))
 	if level == hclog.NoLevel {
 		level = hclog.Info
@@ -213,6 +203,10 @@ func ServeComponent(kind Kind, name string, impl Plugin) error {
 		return err
 	}
 	serverLog = logger
+	if os.Getenv(DebugEnv) != "" {
+		serveDebug(kind, name, cfg)
+		return nil
+	}
 	go exitWhenOrphaned(os.Getppid(), time.Second, logger)
 	plugin.Serve(cfg)
 	return nil

@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/xcbench/xcbench/plugins/pluginv1"
+
+	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
 // pluginClient is the host side of PluginService, shared by the kinds. It
@@ -23,12 +25,12 @@ type pluginClient struct {
 	scratch string
 }
 
-func (c *pluginClient) Describe(ctx context.Context) (Info, error) {
+func (c *pluginClient) Describe(ctx context.Context) (sdk.Info, error) {
 	r, err := c.pc.Describe(ctx, &pluginv1.DescribeRequest{})
 	if err != nil {
-		return Info{}, fromStatus(err)
+		return sdk.Info{}, fromStatus(err)
 	}
-	info := Info{Name: r.GetName(), Kind: Kind(r.GetKind()), Version: r.GetVersion(), Capabilities: r.GetCapabilities()}
+	info := sdk.Info{Name: r.GetName(), Kind: sdk.Kind(r.GetKind()), Version: r.GetVersion(), Capabilities: r.GetCapabilities()}
 	for _, v := range r.GetApiVersions() {
 		info.APIVersions = append(info.APIVersions, int(v))
 	}
@@ -38,7 +40,7 @@ func (c *pluginClient) Describe(ctx context.Context) (Info, error) {
 	return info, nil
 }
 
-func (c *pluginClient) Configure(ctx context.Context, cfg Config) error {
+func (c *pluginClient) Configure(ctx context.Context, cfg sdk.Config) error {
 	_, err := c.pc.Configure(ctx, &pluginv1.ConfigureRequest{
 		ParamsJson: cfg.Params, Seed: cfg.Seed, ScratchDir: cfg.ScratchDir,
 		Dataset: &pluginv1.Dataset{Dir: cfg.Dataset.Dir, Name: cfg.Dataset.Name, OptionsJson: cfg.Dataset.Options},
@@ -52,7 +54,7 @@ func (c *pluginClient) Configure(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-func (c *pluginClient) toProto(m Matrix, what string) (*pluginv1.Matrix, error) {
+func (c *pluginClient) toProto(m sdk.Matrix, what string) (*pluginv1.Matrix, error) {
 	c.mu.Lock()
 	dir := c.scratch
 	c.mu.Unlock()
@@ -71,20 +73,20 @@ func NewEncoderGRPCClient(cc grpc.ClientConnInterface) *EncoderGRPCClient {
 	return &EncoderGRPCClient{pluginClient: pluginClient{pc: pluginv1.NewPluginServiceClient(cc)}, c: pluginv1.NewEncoderServiceClient(cc)}
 }
 
-func (c *EncoderGRPCClient) TrainStep(ctx context.Context, b Batch) (StepStats, error) {
+func (c *EncoderGRPCClient) TrainStep(ctx context.Context, b sdk.Batch) (sdk.StepStats, error) {
 	r, err := c.c.TrainStep(ctx, &pluginv1.TrainStepRequest{Batch: batchToProto(b)})
 	if err != nil {
-		return StepStats{}, fromStatus(err)
+		return sdk.StepStats{}, fromStatus(err)
 	}
-	return StepStats{Loss: r.GetLoss(), Hardness: r.GetHardness(), Items: int(r.GetItems())}, nil
+	return sdk.StepStats{Loss: r.GetLoss(), Hardness: r.GetHardness(), Items: int(r.GetItems())}, nil
 }
 
 // Encode returns the embeddings; large ones come back as Path only (see
 // LoadMatrix).
-func (c *EncoderGRPCClient) Encode(ctx context.Context, split Split, ids []int32) (Matrix, error) {
+func (c *EncoderGRPCClient) Encode(ctx context.Context, split sdk.Split, ids []int32) (sdk.Matrix, error) {
 	r, err := c.c.Encode(ctx, &pluginv1.EncodeRequest{Split: string(split), Ids: ids, AllItems: ids == nil})
 	if err != nil {
-		return Matrix{}, fromStatus(err)
+		return sdk.Matrix{}, fromStatus(err)
 	}
 	return matrixFromProto(r.GetEmbeddings(), "encode")
 }
@@ -99,10 +101,10 @@ func (c *EncoderGRPCClient) Load(ctx context.Context, dir string) error {
 	return fromStatus(err)
 }
 
-func (c *EncoderGRPCClient) MemoryBank(ctx context.Context) (Matrix, error) {
+func (c *EncoderGRPCClient) MemoryBank(ctx context.Context) (sdk.Matrix, error) {
 	r, err := c.c.MemoryBank(ctx, &pluginv1.MemoryBankRequest{})
 	if err != nil {
-		return Matrix{}, fromStatus(err)
+		return sdk.Matrix{}, fromStatus(err)
 	}
 	return matrixFromProto(r.GetEmbeddings(), "memory bank")
 }
@@ -118,39 +120,39 @@ func NewSamplerGRPCClient(cc grpc.ClientConnInterface) *SamplerGRPCClient {
 	return &SamplerGRPCClient{pluginClient: pluginClient{pc: pluginv1.NewPluginServiceClient(cc)}, c: pluginv1.NewSamplerServiceClient(cc)}
 }
 
-func (c *SamplerGRPCClient) Plan(ctx context.Context, epoch int) (RefreshPlan, error) {
+func (c *SamplerGRPCClient) Plan(ctx context.Context, epoch int) (sdk.RefreshPlan, error) {
 	r, err := c.c.Plan(ctx, &pluginv1.PlanRequest{Epoch: int32(epoch)})
 	if err != nil {
-		return RefreshPlan{}, fromStatus(err)
+		return sdk.RefreshPlan{}, fromStatus(err)
 	}
-	return RefreshPlan{Refresh: r.GetRefresh(), NeedDocs: r.GetNeedDocs(), NeedLabels: r.GetNeedLabels(), DocSource: r.GetDocSource()}, nil
+	return sdk.RefreshPlan{Refresh: r.GetRefresh(), NeedDocs: r.GetNeedDocs(), NeedLabels: r.GetNeedLabels(), DocSource: r.GetDocSource()}, nil
 }
 
-func (c *SamplerGRPCClient) Refresh(ctx context.Context, epoch int, docs, labels Matrix) (RefreshStats, error) {
+func (c *SamplerGRPCClient) Refresh(ctx context.Context, epoch int, docs, labels sdk.Matrix) (sdk.RefreshStats, error) {
 	pd, err := c.toProto(docs, "refresh-docs")
 	if err != nil {
-		return RefreshStats{}, err
+		return sdk.RefreshStats{}, err
 	}
 	pl, err := c.toProto(labels, "refresh-labels")
 	if err != nil {
-		return RefreshStats{}, err
+		return sdk.RefreshStats{}, err
 	}
 	r, err := c.c.Refresh(ctx, &pluginv1.RefreshRequest{Epoch: int32(epoch), Docs: pd, Labels: pl})
 	if err != nil {
-		return RefreshStats{}, fromStatus(err)
+		return sdk.RefreshStats{}, fromStatus(err)
 	}
-	return RefreshStats{Wall: time.Duration(r.GetWallNs()), Hardness: r.GetHardness(), Detail: r.GetDetail()}, nil
+	return sdk.RefreshStats{Wall: time.Duration(r.GetWallNs()), Hardness: r.GetHardness(), Detail: r.GetDetail()}, nil
 }
 
 // Batches streams the epoch's batches; stopping the iteration early or
 // cancelling ctx cancels the stream.
-func (c *SamplerGRPCClient) Batches(ctx context.Context, epoch, batchSize int) iter.Seq2[Batch, error] {
-	return func(yield func(Batch, error) bool) {
+func (c *SamplerGRPCClient) Batches(ctx context.Context, epoch, batchSize int) iter.Seq2[sdk.Batch, error] {
+	return func(yield func(sdk.Batch, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		st, err := c.c.Batches(ctx, &pluginv1.BatchesRequest{Epoch: int32(epoch), BatchSize: int32(batchSize)})
 		if err != nil {
-			yield(Batch{}, fromStatus(err))
+			yield(sdk.Batch{}, fromStatus(err))
 			return
 		}
 		for {
@@ -159,13 +161,13 @@ func (c *SamplerGRPCClient) Batches(ctx context.Context, epoch, batchSize int) i
 				return
 			}
 			if err != nil {
-				yield(Batch{}, fromStatus(err))
+				yield(sdk.Batch{}, fromStatus(err))
 				return
 			}
 			// gRPC may hand over messages buffered before the cancel; the
 			// caller asked to stop, so stop here as well.
 			if err := ctx.Err(); err != nil {
-				yield(Batch{}, fmt.Errorf("batches: %w", err))
+				yield(sdk.Batch{}, fmt.Errorf("batches: %w", err))
 				return
 			}
 			if !yield(batchFromProto(r.GetBatch()), nil) {
@@ -186,35 +188,35 @@ func NewClassifierGRPCClient(cc grpc.ClientConnInterface) *ClassifierGRPCClient 
 	return &ClassifierGRPCClient{pluginClient: pluginClient{pc: pluginv1.NewPluginServiceClient(cc)}, c: pluginv1.NewClassifierServiceClient(cc)}
 }
 
-func (c *ClassifierGRPCClient) Train(ctx context.Context, in TrainInput) (TrainStats, error) {
+func (c *ClassifierGRPCClient) Train(ctx context.Context, in sdk.TrainInput) (sdk.TrainStats, error) {
 	pd, err := c.toProto(in.TrainDocs, "train-docs")
 	if err != nil {
-		return TrainStats{}, err
+		return sdk.TrainStats{}, err
 	}
 	pl, err := c.toProto(in.Labels, "train-labels")
 	if err != nil {
-		return TrainStats{}, err
+		return sdk.TrainStats{}, err
 	}
 	r, err := c.c.Train(ctx, &pluginv1.TrainRequest{TrainDocs: pd, Labels: pl, Epochs: int32(in.Epochs)})
 	if err != nil {
-		return TrainStats{}, fromStatus(err)
+		return sdk.TrainStats{}, fromStatus(err)
 	}
-	return TrainStats{Loss: r.GetLoss(), Wall: time.Duration(r.GetWallNs()), Detail: r.GetDetail()}, nil
+	return sdk.TrainStats{Loss: r.GetLoss(), Wall: time.Duration(r.GetWallNs()), Detail: r.GetDetail()}, nil
 }
 
 // Predict collects the streamed row chunks into one TopK.
-func (c *ClassifierGRPCClient) Predict(ctx context.Context, split Split, docs Matrix, k int) (TopK, error) {
+func (c *ClassifierGRPCClient) Predict(ctx context.Context, split sdk.Split, docs sdk.Matrix, k int) (sdk.TopK, error) {
 	pd, err := c.toProto(docs, "predict-docs")
 	if err != nil {
-		return TopK{}, err
+		return sdk.TopK{}, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st, err := c.c.Predict(ctx, &pluginv1.PredictRequest{Split: string(split), Docs: pd, K: int32(k)})
 	if err != nil {
-		return TopK{}, fromStatus(err)
+		return sdk.TopK{}, fromStatus(err)
 	}
-	var out TopK
+	var out sdk.TopK
 	got := 0
 	for first := true; ; first = false {
 		r, err := st.Recv()
@@ -222,16 +224,16 @@ func (c *ClassifierGRPCClient) Predict(ctx context.Context, split Split, docs Ma
 			break
 		}
 		if err != nil {
-			return TopK{}, fromStatus(err)
+			return sdk.TopK{}, fromStatus(err)
 		}
 		if first {
-			out = TopK{Rows: int(r.GetTotalRows()), K: int(r.GetK())}
+			out = sdk.TopK{Rows: int(r.GetTotalRows()), K: int(r.GetK())}
 			out.Labels = make([]int32, 0, out.Rows*out.K)
 			out.Scores = make([]float32, 0, out.Rows*out.K)
 		}
 		if int(r.GetRowStart()) != got || int(r.GetK()) != out.K || len(r.GetLabels()) != len(r.GetScores()) ||
 			(out.K > 0 && len(r.GetLabels())%out.K != 0) {
-			return TopK{}, fmt.Errorf("sdk: predict stream: bad chunk at row %d (k=%d, %d labels, %d scores)",
+			return sdk.TopK{}, fmt.Errorf("wire: predict stream: bad chunk at row %d (k=%d, %d labels, %d scores)",
 				r.GetRowStart(), r.GetK(), len(r.GetLabels()), len(r.GetScores()))
 		}
 		out.Labels = append(out.Labels, r.GetLabels()...)
@@ -241,7 +243,7 @@ func (c *ClassifierGRPCClient) Predict(ctx context.Context, split Split, docs Ma
 		}
 	}
 	if out.K > 0 && got != out.Rows {
-		return TopK{}, fmt.Errorf("sdk: predict stream ended after %d of %d rows", got, out.Rows)
+		return sdk.TopK{}, fmt.Errorf("wire: predict stream ended after %d of %d rows", got, out.Rows)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package sdk_test
+package wire_test
 
 import (
 	"context"

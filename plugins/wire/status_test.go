@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
 func TestStatusRoundTrip(t *testing.T) {
@@ -17,11 +19,11 @@ func TestStatusRoundTrip(t *testing.T) {
 		code codes.Code
 		is   []error
 	}{
-		{"invalid config", fmt.Errorf("x: unknown key %q: %w", "foo", ErrInvalidConfig), codes.InvalidArgument, []error{ErrInvalidConfig}},
-		{"unimplemented", ErrUnimplemented, codes.Unimplemented, []error{ErrUnimplemented}},
-		{"not configured", fmt.Errorf("encode: %w", ErrNotConfigured), codes.FailedPrecondition, []error{ErrNotConfigured}},
-		{"ctx canceled", fmt.Errorf("batches: %w", context.Canceled), codes.Canceled, []error{ErrCanceled, context.Canceled}},
-		{"sdk canceled", ErrCanceled, codes.Canceled, []error{ErrCanceled, context.Canceled}},
+		{"invalid config", fmt.Errorf("x: unknown key %q: %w", "foo", sdk.ErrInvalidConfig), codes.InvalidArgument, []error{sdk.ErrInvalidConfig}},
+		{"unimplemented", sdk.ErrUnimplemented, codes.Unimplemented, []error{sdk.ErrUnimplemented}},
+		{"not configured", fmt.Errorf("encode: %w", sdk.ErrNotConfigured), codes.FailedPrecondition, []error{sdk.ErrNotConfigured}},
+		{"ctx canceled", fmt.Errorf("batches: %w", context.Canceled), codes.Canceled, []error{sdk.ErrCanceled, context.Canceled}},
+		{"sdk canceled", sdk.ErrCanceled, codes.Canceled, []error{sdk.ErrCanceled, context.Canceled}},
 		{"deadline", context.DeadlineExceeded, codes.DeadlineExceeded, []error{context.DeadlineExceeded}},
 		{"other", errors.New("disk full"), codes.Unknown, nil},
 	}
@@ -40,12 +42,12 @@ func TestStatusRoundTrip(t *testing.T) {
 					t.Fatalf("errors.Is(%v, %v) = false", back, want)
 				}
 			}
-			if tc.is == nil && (errors.Is(back, ErrInvalidConfig) || errors.Is(back, ErrPluginCrashed)) {
+			if tc.is == nil && (errors.Is(back, sdk.ErrInvalidConfig) || errors.Is(back, sdk.ErrPluginCrashed)) {
 				t.Fatalf("plain error mapped onto a sentinel: %v", back)
 			}
 		})
 	}
-	if !errors.Is(fromStatus(status.Error(codes.Unavailable, "transport is closing")), ErrPluginCrashed) {
+	if !errors.Is(fromStatus(status.Error(codes.Unavailable, "transport is closing")), sdk.ErrPluginCrashed) {
 		t.Fatal("Unavailable does not map to ErrPluginCrashed")
 	}
 	if toStatus(nil) != nil || fromStatus(nil) != nil {

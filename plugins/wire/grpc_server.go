@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/xcbench/xcbench/plugins/pluginv1"
+
+	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
 // serverLog receives panic stacks; Serve points it at the plugin's logger.
@@ -37,7 +39,7 @@ type scratch struct {
 func (s *scratch) get() string  { s.mu.Lock(); defer s.mu.Unlock(); return s.dir }
 func (s *scratch) set(d string) { s.mu.Lock(); s.dir = d; s.mu.Unlock() }
 
-func describeServer(ctx context.Context, impl Plugin) (_ *pluginv1.DescribeResponse, err error) {
+func describeServer(ctx context.Context, impl sdk.Plugin) (_ *pluginv1.DescribeResponse, err error) {
 	defer recoverCall("Describe", &err)
 	info, err := impl.Describe(ctx)
 	if err != nil {
@@ -54,11 +56,11 @@ func describeServer(ctx context.Context, impl Plugin) (_ *pluginv1.DescribeRespo
 	}, nil
 }
 
-func configureServer(ctx context.Context, impl Plugin, sc *scratch, r *pluginv1.ConfigureRequest) (_ *pluginv1.ConfigureResponse, err error) {
+func configureServer(ctx context.Context, impl sdk.Plugin, sc *scratch, r *pluginv1.ConfigureRequest) (_ *pluginv1.ConfigureResponse, err error) {
 	defer recoverCall("Configure", &err)
-	c := Config{
+	c := sdk.Config{
 		Params: json.RawMessage(r.GetParamsJson()), Seed: r.GetSeed(), ScratchDir: r.GetScratchDir(),
-		Dataset: Dataset{Dir: r.GetDataset().GetDir(), Name: r.GetDataset().GetName(), Options: json.RawMessage(r.GetDataset().GetOptionsJson())},
+		Dataset: sdk.Dataset{Dir: r.GetDataset().GetDir(), Name: r.GetDataset().GetName(), Options: json.RawMessage(r.GetDataset().GetOptionsJson())},
 	}
 	if len(c.Params) == 0 {
 		c.Params = nil
@@ -75,18 +77,18 @@ func configureServer(ctx context.Context, impl Plugin, sc *scratch, r *pluginv1.
 
 // loadIncoming decodes a host matrix and reads its .npy, so components
 // always see Data (Path stays set for components that want to mmap it).
-func loadIncoming(pm *pluginv1.Matrix, what string) (Matrix, error) {
+func loadIncoming(pm *pluginv1.Matrix, what string) (sdk.Matrix, error) {
 	m, err := matrixFromProto(pm, what)
 	if err != nil {
 		return m, status.Error(codes.InvalidArgument, err.Error())
 	}
-	if m, err = LoadMatrix(m); err != nil {
+	if m, err = sdk.LoadMatrix(m); err != nil {
 		return m, status.Errorf(codes.InvalidArgument, "%s: %v", what, err)
 	}
 	return m, nil
 }
 
-func outgoing(m Matrix, sc *scratch, what string) (*pluginv1.Matrix, error) {
+func outgoing(m sdk.Matrix, sc *scratch, what string) (*pluginv1.Matrix, error) {
 	pm, err := matrixToProto(m, sc.get(), what)
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
@@ -99,7 +101,7 @@ func outgoing(m Matrix, sc *scratch, what string) (*pluginv1.Matrix, error) {
 type EncoderGRPCServer struct {
 	pluginv1.UnimplementedPluginServiceServer
 	pluginv1.UnimplementedEncoderServiceServer
-	Impl    Encoder
+	Impl    sdk.Encoder
 	scratch scratch
 }
 
@@ -128,7 +130,7 @@ func (s *EncoderGRPCServer) Encode(ctx context.Context, r *pluginv1.EncodeReques
 	} else if ids == nil {
 		ids = []int32{}
 	}
-	m, err := s.Impl.Encode(ctx, Split(r.GetSplit()), ids)
+	m, err := s.Impl.Encode(ctx, sdk.Split(r.GetSplit()), ids)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -157,7 +159,7 @@ func (s *EncoderGRPCServer) Load(ctx context.Context, r *pluginv1.LoadRequest) (
 
 func (s *EncoderGRPCServer) MemoryBank(ctx context.Context, _ *pluginv1.MemoryBankRequest) (_ *pluginv1.MemoryBankResponse, err error) {
 	defer recoverCall("MemoryBank", &err)
-	mb, ok := s.Impl.(MemoryBanker)
+	mb, ok := s.Impl.(sdk.MemoryBanker)
 	if !ok {
 		return nil, status.Error(codes.Unimplemented, "encoder keeps no memory bank")
 	}
@@ -176,7 +178,7 @@ func (s *EncoderGRPCServer) MemoryBank(ctx context.Context, _ *pluginv1.MemoryBa
 type SamplerGRPCServer struct {
 	pluginv1.UnimplementedPluginServiceServer
 	pluginv1.UnimplementedSamplerServiceServer
-	Impl    Sampler
+	Impl    sdk.Sampler
 	scratch scratch
 }
 
@@ -231,7 +233,7 @@ func (s *SamplerGRPCServer) Batches(r *pluginv1.BatchesRequest, stream pluginv1.
 type ClassifierGRPCServer struct {
 	pluginv1.UnimplementedPluginServiceServer
 	pluginv1.UnimplementedClassifierServiceServer
-	Impl    Classifier
+	Impl    sdk.Classifier
 	scratch scratch
 }
 
@@ -253,7 +255,7 @@ func (s *ClassifierGRPCServer) Train(ctx context.Context, r *pluginv1.TrainReque
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.Impl.Train(ctx, TrainInput{TrainDocs: docs, Labels: labels, Epochs: int(r.GetEpochs())})
+	st, err := s.Impl.Train(ctx, sdk.TrainInput{TrainDocs: docs, Labels: labels, Epochs: int(r.GetEpochs())})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -269,7 +271,7 @@ func (s *ClassifierGRPCServer) Predict(r *pluginv1.PredictRequest, stream plugin
 	if err != nil {
 		return err
 	}
-	top, err := s.Impl.Predict(stream.Context(), Split(r.GetSplit()), docs, int(r.GetK()))
+	top, err := s.Impl.Predict(stream.Context(), sdk.Split(r.GetSplit()), docs, int(r.GetK()))
 	if err != nil {
 		return toStatus(err)
 	}

@@ -1,18 +1,20 @@
-package sdk
+package wire
 
 import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
 type nopPlugin struct{}
 
-func (nopPlugin) Describe(context.Context) (Info, error)  { return Info{Name: "nop"}, nil }
-func (nopPlugin) Configure(context.Context, Config) error { return nil }
+func (nopPlugin) Describe(context.Context) (sdk.Info, error)  { return sdk.Info{Name: "nop"}, nil }
+func (nopPlugin) Configure(context.Context, sdk.Config) error { return nil }
 
 func TestServeArgsErrors(t *testing.T) {
-	comps := []Component{{Kind: KindSampler, Name: "a", New: func() Plugin { return nopPlugin{} }}}
+	comps := []sdk.Component{{Kind: sdk.KindSampler, Name: "a", New: func() sdk.Plugin { return nopPlugin{} }}}
 	tests := []struct {
 		name string
 		args []string
