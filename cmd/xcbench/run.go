@@ -121,6 +121,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 		restart[id] = true
 	}
 	h, lock, err := newRunHost(ctx, g, cells, o.InProcess, o.UpdateLock, stderr)
+	if errors.Is(err, host.ErrUnknownComponent) {
+		return exitCode(ExitInvalid, fmt.Errorf("grid %s: %w", o.Grid, err))
+	}
 	if err != nil {
 		return err
 	}

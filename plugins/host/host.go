@@ -145,6 +145,10 @@ func New(opts Options) (*Host, error) {
 	return h, nil
 }
 
+// ErrUnknownComponent marks a component name that is neither built in nor
+// found on the plugin path.
+var ErrUnknownComponent = errors.New("unknown component")
+
 // scratchPrefix starts the scratch folders hosts create, followed by the
 // creating process's pid, so a later run can tell which ones a killed run
 // left behind.
@@ -313,7 +317,7 @@ func (h *Host) resolve(ctx context.Context, kind sdk.Kind, name string) (path st
 	if broken != nil {
 		msg += "; some plugin binaries failed: " + strings.ReplaceAll(broken.Error(), "\n", "; ")
 	}
-	return "", nil, errors.New(msg)
+	return "", nil, fmt.Errorf("%w: %s", ErrUnknownComponent, msg)
 }
 
 // Key is how Pins and Reattach name a component: "kind/name".
