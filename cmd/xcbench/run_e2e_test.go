@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -249,5 +250,46 @@ func TestClassifierOnlyBaselineCell(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(st.Cell(*base).Dir, "predictions-m1.txt")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCompareRescoresKeptPredictions compares a trained encoder's cells
+// with tf-idf kNN baseline cells over two seeds: each pair's values must be
+// the records' (rescored from the kept predictions), with both intervals.
+func TestCompareRescoresKeptPredictions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs xcbench processes")
+	}
+	dir := t.TempDir()
+	grid := writeFile(t, filepath.Join(dir, "g.yaml"), strings.Replace(strings.Replace(tinyGrid, "epochs: 4", "epochs: 1", 1), "batch_size: 32", "batch_size: 32\nseeds: [1, 2]", 1)+
+		"matrix: {encoder.name: [bow, none]}\ninclude: [{encoder.name: none, sampler.name: none, sampler.params: {}, classifier.name: tfidf-knn}]\n")
+	if _, errs, code := xcbench(t, dir, nil, "run", grid, "--out", "run"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, errs)
+	}
+	out, errs, code := xcbench(t, dir, nil, "compare", "run", "--a", "encoder=bow", "--b", "encoder=none", "--metric", "P@5", "--json")
+	if code != 0 {
+		t.Fatalf("compare: exit %d\n%s", code, errs)
+	}
+	var res CompareResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(res.Pairs) != 2 || res.Seeds == nil || res.Documents.N != 50 || res.Verdict == "" {
+		t.Fatalf("result %+v", res)
+	}
+	st, _ := results.Open(filepath.Join(dir, "run"))
+	m, _ := st.ReadManifest()
+	rec := map[string]float64{}
+	for _, c := range m.Cells {
+		recs, _ := st.Cell(c.ID).Records()
+		rec[c.Name] = recs[len(recs)-1].Metrics["P@5"]
+	}
+	for _, p := range res.Pairs {
+		if math.Abs(p.A-rec[p.CellA]) > 1e-12 || math.Abs(p.B-rec[p.CellB]) > 1e-12 || rec[p.CellA] == 0 {
+			t.Errorf("pair %+v: records say %v and %v", p, rec[p.CellA], rec[p.CellB])
+		}
+	}
+	if _, errs, code := xcbench(t, dir, nil, "compare", "run", "--a", "encoder=bow", "--b", "seed=1"); code != 2 || !strings.Contains(errs, "selects both") {
+		t.Fatalf("ambiguous selector: exit %d\n%s", code, errs)
 	}
 }

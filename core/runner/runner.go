@@ -358,6 +358,17 @@ func (r *Runner) runCell(ctx context.Context, g *grid.Grid, cell grid.Cell, cs *
 	return st
 }
 
+// DatasetDir is where a cell's data set is: its folder, or for a synthetic
+// one the folder the runner generates it into under the run folder.
+func DatasetDir(runDir string, d grid.Dataset) string {
+	if d.Synth == nil {
+		return d.Path
+	}
+	b, _ := json.Marshal(d.Synth)
+	sum := sha256.Sum256(b)
+	return filepath.Join(runDir, "datasets", d.Name+"-"+hex.EncodeToString(sum[:4]))
+}
+
 // dataset prepares (synthetic) data and loads it, caching the last one
 // since consecutive cells usually share it.
 func (r *Runner) dataset(ctx context.Context, spec grid.Spec) (string, *data.Dataset, error) {
@@ -367,8 +378,7 @@ func (r *Runner) dataset(ctx context.Context, spec grid.Spec) (string, *data.Dat
 			return "", nil, fmt.Errorf("dataset %s: synthetic datasets are not supported by this runner", spec.Dataset.Name)
 		}
 		b, _ := json.Marshal(spec.Dataset.Synth)
-		sum := sha256.Sum256(b)
-		dir = filepath.Join(r.o.Store.Dir, "datasets", spec.Dataset.Name+"-"+hex.EncodeToString(sum[:4]))
+		dir = DatasetDir(r.o.Store.Dir, spec.Dataset)
 		if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
 			tmp := dir + ".tmp"
 			os.RemoveAll(tmp)
