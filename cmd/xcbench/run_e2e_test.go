@@ -142,6 +142,8 @@ func TestRunExitStatus(t *testing.T) {
 			[]string{"g.yaml:9: call_timeouts.train_stpe: unknown call"}, false},
 		{"failing cell", strings.Replace(twoSamplers, "curriculum_epochs: [1, 2]", "curriculum_epochs: [1, 2], doc_source: bogus", 1), []string{"--epochs", "1"}, 3,
 			[]string{"1 of 2 cells failed", "FAILED", "doc_source"}, true},
+		{"a cell past the grid's timeout", tinyGrid + "timeout: 1ms\n", []string{"--epochs", "1"}, 3,
+			[]string{"cell timed out after 1ms (grid timeout)"}, true},
 		{"a plugin call past its deadline", tinyGrid + "call_timeouts: {train_step: 1ns}\n", []string{"--epochs", "1"}, 3,
 			[]string{"timed out after 0.000000001 s in bow.train_step"}, true},
 	}
