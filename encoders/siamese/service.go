@@ -34,6 +34,8 @@ type Service struct {
 	seed   uint64
 	encode *Exec
 	bank   []float32
+	// filter holds the reciprocal train pairs, never in-batch negatives.
+	filter data.FilterSet
 	// lastStep is the wall time of the latest TrainStep (for benchmarks).
 	lastStep time.Duration
 	// compiles counts graph builds (one per distinct input shape).
@@ -59,8 +61,9 @@ func New(name string, arch Arch, ds *data.Dataset, cfg TrainConfig, seed uint64)
 	}
 	return &Service{
 		name: name, arch: arch, ds: ds, cfg: cfg, backend: b, seed: seed,
-		opt:  optim.New(optim.Schedule{LR: cfg.LR, Warmup: cfg.Warmup(), Total: cfg.TotalSteps}, cfg.WeightDecay),
-		bank: make([]float32, arch.NumItems(sdk.SplitTrain)*arch.Dim()),
+		opt:    optim.New(optim.Schedule{LR: cfg.LR, Warmup: cfg.Warmup(), Total: cfg.TotalSteps}, cfg.WeightDecay),
+		bank:   make([]float32, arch.NumItems(sdk.SplitTrain)*arch.Dim()),
+		filter: data.NewFilterSet(ds.FilterTrain),
 	}, nil
 }
 
@@ -189,14 +192,19 @@ func (s *Service) trainExec(hasNeg, hasDrop bool) (*Exec, error) {
 			negs = Reshape(ne, b, nIdx.Shape().Dimensions[0]/b, s.arch.Dim())
 		}
 		allow, valid := rest[0], rest[1]
+		rest = rest[2:]
+		var posMask *Node
+		if cfg.Loss == "dsoftmax" {
+			posMask, rest = rest[0], rest[1:]
+		}
 		de := s.arch.Build(params, rows, dIdx, dW)
 		le := s.arch.Build(params, rows, lIdx, lW)
 		if hasDrop {
 			// Masks arrive from the host (already scaled by 1/(1-p)):
 			// dropout on the pooled embedding, before normalisation.
-			de, le = Mul(de, rest[2]), Mul(le, rest[3])
+			de, le = Mul(de, rest[0]), Mul(le, rest[1])
 			if negs != nil {
-				negs = Mul(negs, Reshape(rest[4], negs.Shape().Dimensions...))
+				negs = Mul(negs, Reshape(rest[2], negs.Shape().Dimensions...))
 			}
 		}
 		if negs != nil {
@@ -205,9 +213,12 @@ func (s *Service) trainExec(hasNeg, hasDrop bool) (*Exec, error) {
 		de, le = L2Normalize(de, -1), L2Normalize(le, -1)
 		pos, cand := loss.Scores(de, le, negs)
 		var out loss.Output
-		if cfg.Loss == "infonce" {
+		switch cfg.Loss {
+		case "infonce":
 			out = loss.InfoNCE(pos, cand, allow, valid, cfg.Temperature)
-		} else {
+		case "dsoftmax":
+			out = loss.DSoftmax(pos, cand, allow, posMask, valid, cfg.Temperature)
+		default:
 			out = loss.TripletOHNM(pos, cand, allow, valid, cfg.NumNegatives, cfg.Margin, cfg.Tau)
 		}
 		wrt := append(append([]*Node{}, params...), rows)
@@ -295,7 +306,7 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 	d := s.arch.Dim()
 
 	c := bc + kn
-	allow, valid := CandidateMask(s.ds.TrainY, b, bc, kn)
+	allow, valid := CandidateMask(s.ds.TrainY, s.filter, b, bc, kn)
 
 	hasDrop := s.cfg.Dropout > 0
 	exec, err := s.trainExec(hasNeg, hasDrop)
@@ -311,6 +322,9 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 		args = append(args, tensors.FromFlatDataAndDimensions(negs.idx, bc*kn, a.s), tensors.FromFlatDataAndDimensions(negs.w, bc*kn, a.s))
 	}
 	args = append(args, tensors.FromFlatDataAndDimensions(allow, bc, c), tensors.FromFlatDataAndDimensions(valid, bc))
+	if s.cfg.Loss == "dsoftmax" {
+		args = append(args, tensors.FromFlatDataAndDimensions(PositiveMask(s.ds.TrainY, b, bc, kn), bc, c))
+	}
 	if hasDrop {
 		// One generator per (seed, step): the masks need no saved RNG state.
 		r := rand.New(rand.NewPCG(s.seed, uint64(s.opt.Step+1)))
@@ -381,32 +395,63 @@ func (s *Service) encodeExec() (*Exec, error) {
 // CandidateMask builds the [bc, bc+kn] allow mask and the [bc] valid
 // vector of a batch padded to bc rows and kn explicit negatives per row.
 // Column j < bc (in-batch label of row j) is a negative for row i unless
-// that label is one of doc i's positives in trainY or equals row i's own
-// sampled positive (so repeated labels and the diagonal are excluded);
-// column bc+j is row i's j-th explicit negative under the same rule.
-// Padding rows and columns are never allowed.
-func CandidateMask(trainY *sparse.CSR, b sdk.Batch, bc, kn int) (allow, valid []float32) {
+// that label is one of doc i's positives in trainY, equals row i's own
+// sampled positive (so repeated labels and the diagonal are excluded), or
+// is a filtered train pair of doc i (filter: the reciprocal pairs of
+// filter_labels_train.txt, a label that is the same entity as the
+// document, e.g. a package and the label for that package); column bc+j
+// is row i's j-th explicit negative under the same rule. Padding rows and
+// columns are never allowed.
+func CandidateMask(trainY *sparse.CSR, filter data.FilterSet, b sdk.Batch, bc, kn int) (allow, valid []float32) {
 	n := len(b.Docs)
 	c := bc + kn
 	allow = make([]float32, bc*c)
 	valid = make([]float32, bc)
+	excluded := func(doc int32, own, lab int32) bool {
+		return lab == own || trainY.Has(int(doc), lab) || filter.Has(doc, lab)
+	}
 	for i := range n {
 		valid[i] = 1
-		doc := int(b.Docs[i])
+		doc := b.Docs[i]
 		for j := range n {
-			if b.Positives[j] != b.Positives[i] && !trainY.Has(doc, b.Positives[j]) {
+			if !excluded(doc, b.Positives[i], b.Positives[j]) {
 				allow[i*c+j] = 1
 			}
 		}
 		if kn > 0 && b.Negatives != nil {
 			for j, lab := range b.Negatives[i] {
-				if lab != b.Positives[i] && !trainY.Has(doc, lab) {
+				if !excluded(doc, b.Positives[i], lab) {
 					allow[i*c+bc+j] = 1
 				}
 			}
 		}
 	}
 	return allow, valid
+}
+
+// PositiveMask builds the [bc, bc+kn] mask of a row's further in-batch
+// positives for the decoupled softmax: column j < n (j != i) is 1 when the
+// label sampled for row j is a positive of doc i in trainY other than row
+// i's own sampled label, counted once (only the first column holding that
+// label). Explicit-negative and padding columns are 0.
+func PositiveMask(trainY *sparse.CSR, b sdk.Batch, bc, kn int) []float32 {
+	n := len(b.Docs)
+	c := bc + kn
+	out := make([]float32, bc*c)
+	first := make(map[int32]int, n)
+	for j := n - 1; j >= 0; j-- {
+		first[b.Positives[j]] = j
+	}
+	for i := range n {
+		doc := int(b.Docs[i])
+		for j := range n {
+			lab := b.Positives[j]
+			if lab != b.Positives[i] && first[lab] == j && trainY.Has(doc, lab) {
+				out[i*c+j] = 1
+			}
+		}
+	}
+	return out
 }
 
 // Encode implements sdk.Encoder.
