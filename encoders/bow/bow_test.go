@@ -327,3 +327,10 @@ func TestInBatchStepMatchesHost(t *testing.T) {
 		return configured(t, ds, 3, params)
 	}, planted, small, 32)
 }
+
+// TestGradCacheSameGradients: gradient caching changes no gradient.
+func TestGradCacheSameGradients(t *testing.T) {
+	siamesetest.CheckGradCache(t, func(params string) *siamese.Service {
+		return configured(t, planted, 3, params).Service()
+	}, planted, `{"dim": 16, "batch_size": 32, "encode_batch": 64, "residual": true}`, 32, 8)
+}

@@ -27,6 +27,7 @@ type TrainConfig struct {
 	BatchSize    int     `koanf:"batch_size"`
 	EncodeBatch  int     `koanf:"encode_batch"`
 	Dropout      float64 `koanf:"dropout"`
+	GradCache    int     `koanf:"grad_cache"`
 }
 
 // DefaultTrainConfig is NGAME's M1 setting except the learning rate (2e-4
@@ -69,6 +70,7 @@ var TrainDocs = map[string]string{
 	"batch_size":    "compiled training batch size; smaller batches are padded and masked",
 	"encode_batch":  "compiled batch size of Encode",
 	"dropout":       "dropout rate on the pooled embeddings during training (masks drawn from the seed and step number)",
+	"grad_cache":    "gradient caching chunk (GradCache): when a padded batch exceeds it, encode the batch in chunks of this many texts without keeping their graphs, compute the loss on all the embeddings, then backpropagate chunk by chunk; the same gradients with encoder memory bounded by the chunk instead of the batch (0 = off)",
 }
 
 // Validate checks ranges.
@@ -90,6 +92,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("%w: tau and temperature must be > 0", sdk.ErrInvalidConfig)
 	case c.Dropout < 0 || c.Dropout >= 1:
 		return fmt.Errorf("%w: dropout must be in [0, 1)", sdk.ErrInvalidConfig)
+	case c.GradCache < 0:
+		return fmt.Errorf("%w: grad_cache must be >= 0", sdk.ErrInvalidConfig)
 	case c.BatchSize < 2 || c.EncodeBatch < 1:
 		return fmt.Errorf("%w: batch_size must be >= 2 and encode_batch >= 1", sdk.ErrInvalidConfig)
 	}

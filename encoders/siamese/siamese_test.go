@@ -62,9 +62,9 @@ func TestCandidateMask(t *testing.T) {
 			// Reciprocal pairs (doc 1, label 2) and (doc 2, label 4): the
 			// same entity as the document is never its negative, neither
 			// in-batch (doc 1 vs doc 2's label 2) nor explicit (label 4).
-			name:   "filtered_pairs",
-			b:      sdk.Batch{Docs: []int32{1, 2}, Positives: []int32{1, 2}, Negatives: [][]int32{{3, 2}, {4, 3}}},
-			bc:     2, kn: 2,
+			name: "filtered_pairs",
+			b:    sdk.Batch{Docs: []int32{1, 2}, Positives: []int32{1, 2}, Negatives: [][]int32{{3, 2}, {4, 3}}},
+			bc:   2, kn: 2,
 			filter: []data.Pair{{Row: 1, Label: 2}, {Row: 2, Label: 4}},
 			wantAllow: []float32{
 				0, 0, 1, 0,

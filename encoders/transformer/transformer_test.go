@@ -482,3 +482,10 @@ func TestInBatchStepMatchesHost(t *testing.T) {
 		return configured(t, ds, 3, params)
 	}, planted, tiny, 32)
 }
+
+// TestGradCacheSameGradients: gradient caching changes no gradient.
+func TestGradCacheSameGradients(t *testing.T) {
+	siamesetest.CheckGradCache(t, func(params string) *siamese.Service {
+		return configured(t, planted, 3, params).Service()
+	}, planted, tiny, 32, 8)
+}

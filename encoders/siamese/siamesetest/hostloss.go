@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/xcbench/xcbench/core/data"
+	"github.com/xcbench/xcbench/encoders/siamese"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
@@ -151,4 +152,76 @@ func CheckInBatchStep(t testing.TB, newEnc func(ds *data.Dataset, params string)
 	if math.Abs(got["infonceplain"].Loss-got["dsoftmaxplain"].Loss) < 1e-6 {
 		t.Errorf("batch has no further positive: dsoftmax equals infonce (%g)", got["infonceplain"].Loss)
 	}
+}
+
+// CheckGradCache compares one step's loss and gradients with gradient
+// caching (grad_cache = chunk) and without, from the same initial weights,
+// for every loss, with dropout and explicit negatives: they must agree to
+// float32 rounding (the cached path sums per-chunk gradients in another
+// order). newSvc configures an encoder on ds with the given JSON params.
+func CheckGradCache(t testing.TB, newSvc func(params string) *siamese.Service, ds *data.Dataset, base string, batchSize, chunk int) {
+	t.Helper()
+	ctx := context.Background()
+	b := Batches(ds.TrainY, batchSize, 9, 0)[0]
+	b.Negatives = make([][]int32, len(b.Docs))
+	for i := range b.Docs {
+		// Two labels that are not the document's own sampled positive.
+		for l := int32(0); len(b.Negatives[i]) < 2; l++ {
+			if l != b.Positives[i] {
+				b.Negatives[i] = append(b.Negatives[i], (l*7+int32(i))%int32(ds.NumLabels))
+			}
+		}
+	}
+	for _, lossName := range []string{"triplet", "infonce", "dsoftmax"} {
+		var got [2]siamese.Grads
+		for k, gc := range []int{0, chunk} {
+			m := map[string]any{}
+			if err := json.Unmarshal([]byte(base), &m); err != nil {
+				t.Fatal(err)
+			}
+			m["loss"], m["dropout"], m["grad_cache"] = lossName, 0.1, gc
+			params, _ := json.Marshal(m)
+			g, err := newSvc(string(params)).Gradients(ctx, b)
+			if err != nil {
+				t.Fatalf("%s grad_cache %d: %v", lossName, gc, err)
+			}
+			got[k] = g
+		}
+		a, c := got[0], got[1]
+		if math.Abs(a.Loss-c.Loss) > 1e-5*math.Max(1, math.Abs(a.Loss)) || math.Abs(a.Hardness-c.Hardness) > 1e-5 {
+			t.Errorf("%s: loss %g/%g hardness %g/%g", lossName, a.Loss, c.Loss, a.Hardness, c.Hardness)
+		}
+		if !slicesEqual(a.Rows, c.Rows) || len(a.Params) != len(c.Params) {
+			t.Fatalf("%s: different rows or parameter count", lossName)
+		}
+		close := func(what string, x, y []float32) {
+			var scale, diff float64
+			for i := range x {
+				scale = math.Max(scale, math.Abs(float64(x[i])))
+				diff = math.Max(diff, math.Abs(float64(x[i])-float64(y[i])))
+			}
+			// The floor covers gradients that are 0 in exact arithmetic
+			// (the attention key bias) and come out as rounding noise.
+			if diff > 1e-4*scale+1e-8 || len(x) != len(y) || what == "table" && scale == 0 {
+				t.Errorf("%s %s: max |diff| %g at scale %g (len %d/%d)", lossName, what, diff, scale, len(x), len(y))
+			}
+		}
+		for i := range a.Params {
+			close(fmt.Sprintf("param %d", i), a.Params[i], c.Params[i])
+		}
+		close("table", a.Table, c.Table)
+		close("embeddings", a.Emb, c.Emb)
+	}
+}
+
+func slicesEqual(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
