@@ -85,10 +85,10 @@ type Classifier struct {
 	ds   *data.Dataset
 	pop  []float32
 
-	docIdx, lblIdx knn.Index
-	rows           []int32 // index id -> training row
-	z              []float32
-	dim            int
+	voter  *Voter
+	lblIdx knn.Index
+	z      []float32
+	dim    int
 }
 
 // New returns an unconfigured classifier.
@@ -169,21 +169,10 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (sdk.TrainSta
 	if docs.Rows != y.NRows || docs.Cols == 0 {
 		return st, fmt.Errorf("docknn: train: %dx%d training-document embeddings, dataset has %d training documents", docs.Rows, docs.Cols, y.NRows)
 	}
-	var rows []int32
-	var vecs []float32
-	for i := range y.NRows {
-		if y.RowLen(i) > 0 {
-			rows = append(rows, int32(i))
-			vecs = append(vecs, docs.Row(i)...)
-		}
-	}
-	if len(rows) == 0 {
-		return st, fmt.Errorf("docknn: train: no training document has a label")
-	}
 	cfg := c.p.IndexConfig(c.seed)
-	docIdx, err := knn.BuildIndex(ctx, cfg, knn.Normalized(vecs, len(rows), docs.Cols), len(rows), docs.Cols)
+	voter, err := NewVoter(ctx, cfg, knn.Normalized(docs.Data, docs.Rows, docs.Cols), docs.Cols, y, nil, c.p.Neighbours, c.p.Power)
 	if err != nil {
-		return st, fmt.Errorf("docknn: train: document index: %w", err)
+		return st, fmt.Errorf("docknn: train: %w", err)
 	}
 	var lblIdx knn.Index
 	var z []float32
@@ -200,15 +189,15 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (sdk.TrainSta
 			return st, fmt.Errorf("docknn: train: label index: %w", err)
 		}
 	}
-	c.docIdx, c.lblIdx, c.rows, c.z, c.dim = docIdx, lblIdx, rows, z, docs.Cols
+	c.voter, c.lblIdx, c.z, c.dim = voter, lblIdx, z, docs.Cols
 	st.Wall = time.Since(start)
-	st.Detail = map[string]float64{"indexed_docs": float64(len(rows))}
+	st.Detail = map[string]float64{"indexed_docs": float64(voter.Indexed())}
 	return st, nil
 }
 
 // Predict returns each document's k best labels by the fused score.
 func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matrix, k int) (sdk.TopK, error) {
-	if c.docIdx == nil {
+	if c.voter == nil {
 		return sdk.TopK{}, fmt.Errorf("docknn: predict %s: %w (Train first)", split, sdk.ErrNotConfigured)
 	}
 	d, err := knn.LoadMatrix(docs)
@@ -226,8 +215,11 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 		return sdk.TopK{}, fmt.Errorf("docknn: predict train: %d rows, dataset has %d training documents", d.Rows, c.ds.TrainY.NRows)
 	}
 	x := knn.Normalized(d.Data, d.Rows, d.Cols)
-	nn := min(c.p.Neighbours+btoi(self), len(c.rows))
-	nIDs, nSc, err := c.docIdx.Search(ctx, x, d.Rows, nn)
+	var own func(i int) int32
+	if self {
+		own = func(i int) int32 { return int32(i) }
+	}
+	all, err := c.voter.Votes(ctx, x, d.Rows, own)
 	if err != nil {
 		return sdk.TopK{}, fmt.Errorf("docknn: predict %s: %w", split, err)
 	}
@@ -240,40 +232,13 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 		}
 	}
 	out := sdk.TopK{Rows: d.Rows, K: k, Labels: make([]int32, d.Rows*k), Scores: make([]float32, d.Rows*k)}
-	votes := map[int32]float64{}
 	type cand struct {
 		l int32
 		s float64
 	}
 	var cs []cand
 	for i := range d.Rows {
-		if err := ctx.Err(); err != nil {
-			return sdk.TopK{}, fmt.Errorf("docknn: predict %s: %w: %w", split, sdk.ErrCanceled, err)
-		}
-		clear(votes)
-		var total float64
-		used := 0
-		for j := range nn {
-			id := nIDs[i*nn+j]
-			if id < 0 || used == c.p.Neighbours {
-				break
-			}
-			row := c.rows[id]
-			if self && int(row) == i {
-				continue
-			}
-			used++
-			s := float64(nSc[i*nn+j])
-			if s <= 0 {
-				continue
-			}
-			w := math.Pow(s, c.p.Power)
-			total += w
-			labs, _ := c.ds.TrainY.Row(int(row))
-			for _, l := range labs {
-				votes[l] += w
-			}
-		}
+		votes := all[i]
 		for j := range ld {
 			if l := lIDs[i*ld+j]; l >= 0 {
 				if _, ok := votes[l]; !ok {
@@ -284,10 +249,7 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 		xi := x[i*c.dim : (i+1)*c.dim]
 		cs = cs[:0]
 		for l, v := range votes {
-			s := 0.0
-			if total > 0 {
-				s = v / total
-			}
+			s := v
 			if c.z != nil {
 				s += c.p.LabelWeight * dot(xi, c.z[int(l)*c.dim:(int(l)+1)*c.dim])
 			}
@@ -320,11 +282,4 @@ func dot(a, b []float32) float64 {
 		s += float64(v) * float64(b[i])
 	}
 	return s
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
