@@ -17,6 +17,10 @@
 // Everything random flows from sdk.Config.Seed: the same seed and inputs
 // give the same weights, tree and predictions whatever GOMAXPROCS is.
 //
+// A reciprocal train pair (filter_labels_train.txt: a label that is the
+// same entity as the document) is never that document's training negative,
+// in the in-batch or the ann shortlist.
+//
 // Departures from the reference: the fusion tree is fitted on held-out
 // training documents (param holdout) that the classifiers never train on,
 // instead of on optimistic predictions for the training set (holdout 0

@@ -3,10 +3,12 @@ package ova
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/xcbench/xcbench/classifiers/docknn"
 	"github.com/xcbench/xcbench/classifiers/knn"
+	"github.com/xcbench/xcbench/core/data"
 )
 
 // TestDocKNNFusion pins the doc-kNN score in the fusion: with sum fusion
@@ -56,4 +58,58 @@ func TestDocKNNFusion(t *testing.T) {
 	t.Logf("tree fusion P@1 %.4f without doc-kNN, %.4f with; sum fusion with doc-kNN %.4f",
 		precisionAt(predict(t, base, set, 1), set.ds.TestY, 1), precisionAt(predict(t, withDoc, set, 1), set.ds.TestY, 1),
 		precisionAt(tk, set.ds.TestY, 1))
+}
+
+// TestFilteredPairsNeverNegatives: a label that is the same entity as a
+// document (a reciprocal train pair) is in the batch's shortlist but never
+// among that document's negatives, in both shortlist modes.
+func TestFilteredPairsNeverNegatives(t *testing.T) {
+	set := makeNoisySet(t, 5, 30, 8, 60, 10, 0.4, 0.5, 1)
+	y := set.ds.TrainY
+	// Pair doc 0 with a label another batch document has and doc 0 lacks.
+	var pair data.Pair
+	found := false
+	for d := 1; d < y.NRows && !found; d++ {
+		cols, _ := y.Row(d)
+		for _, l := range cols {
+			if !y.Has(0, l) {
+				pair, found = data.Pair{Row: 0, Label: l}, true
+				break
+			}
+		}
+	}
+	if !found {
+		t.Fatal("fixture: no label to pair")
+	}
+	x := knn.Normalized(set.trainX.Data, set.trainX.Rows, set.trainX.Cols)
+	z := knn.Normalized(set.labels.Data, set.labels.Rows, set.labels.Cols)
+	docs := make([]int32, y.NRows)
+	for i := range docs {
+		docs[i] = int32(i)
+	}
+	for _, shortlist := range []string{"inbatch", "ann"} {
+		for _, filter := range []data.FilterSet{nil, data.NewFilterSet([]data.Pair{pair})} {
+			p := DefaultParams()
+			// Margin 10: every negative violates, so every one gets a gradient entry.
+			p.Shortlist, p.NumNegatives, p.Dropout, p.Margin = shortlist, 30, 0, 10
+			tr := newTrainer(p, 1, x, y, filter, z, 8, 1)
+			if shortlist == "ann" {
+				tr.short = make([][]int32, y.NRows)
+				all := make([]int32, y.NCols)
+				for l := range all {
+					all[l] = int32(l)
+				}
+				tr.short[0] = all
+			}
+			tr.schedule(1)
+			if _, err := tr.trainStep(context.Background(), docs); err != nil {
+				t.Fatal(err)
+			}
+			j := slices.Index(tr.u, pair.Label)
+			used := slices.ContainsFunc(tr.docGrad[0], func(e gradEntry) bool { return int(e.u) == j })
+			if used != (filter == nil) {
+				t.Errorf("%s, filter %v: label %d used for doc 0: %v", shortlist, filter != nil, pair.Label, used)
+			}
+		}
+	}
 }

@@ -183,7 +183,7 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 			return st, fmt.Errorf("ova: train: %w", err)
 		}
 	}
-	tr := newTrainer(c.p, c.seed, x, y, z, D, threads)
+	tr := newTrainer(c.p, c.seed, x, y, data.NewFilterSet(c.ds.FilterTrain), z, D, threads)
 	if c.p.Shortlist == "ann" && len(train) > 0 {
 		q := make([]float32, 0, len(train)*D)
 		for _, d := range train {
