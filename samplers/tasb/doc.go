@@ -21,8 +21,12 @@
 // same clusters. features = "encoder" is TAS-B literally when the encoder
 // starts from a pretrained checkpoint (transformer checkpoint_dir): Plan
 // asks at epoch 0 only for freshly encoded training documents; the runner
-// saves that refresh and replays it on resume, and Refresh only stores the
-// vectors, so the clusters are again a function of (vectors, seed).
+// saves that refresh and replays it on resume, and the clusters are again a
+// function of (vectors, seed). Refresh stores the vectors and reports as
+// hardness the mean cosine of each document to its top-10 in-batch
+// neighbours under the resulting clusters (cluster_size, or the last batch
+// size, 256 before any Batches call); Detail: clusters, avg_cluster_size,
+// cluster_seconds.
 //
 // Clusters and batches. On the first Batches call for a cluster size the
 // documents are clustered into max(1, n_docs / cluster_size) clusters by
