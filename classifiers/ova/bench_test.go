@@ -117,7 +117,7 @@ func BenchmarkPredict(b *testing.B) {
 						if mode == "knn" {
 							_, err = (&knnOnly{c}).predict(ctx, q, nq)
 						} else {
-							_, err = c.predict(ctx, q, nq, 100, mode)
+							_, err = c.predict(ctx, q, nq, 100, mode, nil)
 						}
 						if err != nil {
 							b.Fatal(err)

@@ -30,5 +30,5 @@ func PredictWith(ctx context.Context, c *Classifier, docs sdk.Matrix, k int, mod
 	if d.Cols != c.dim {
 		return sdk.TopK{}, fmt.Errorf("ova: predict: doc dim %d, trained on %d", d.Cols, c.dim)
 	}
-	return c.predict(ctx, ann.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, mode)
+	return c.predict(ctx, ann.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, mode, nil)
 }

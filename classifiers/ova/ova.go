@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/xcbench/xcbench/classifiers/docknn"
 	"github.com/xcbench/xcbench/classifiers/fusion"
 	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/core/cluster"
@@ -39,6 +40,8 @@ type Classifier struct {
 	knnIdx ann.Index
 	clfIdx ann.Index
 	tree   *fusion.Tree
+	// voter scores doc-kNN votes (nil unless doc_neighbours > 0).
+	voter *docknn.Voter
 }
 
 // New returns an unconfigured classifier.
@@ -171,7 +174,16 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 	if err != nil {
 		return st, fmt.Errorf("ova: train: label index: %w", err)
 	}
-	tr := newTrainer(c.p, c.seed, x, y, z, D, threads)
+	c.voter = nil
+	if c.p.DocNeighbours > 0 && len(train) > 0 {
+		// Only the documents the classifiers train on vote, so a held-out
+		// document fitting the tree never sees its own labels.
+		c.voter, err = docknn.NewVoter(ctx, icfg, x, D, y, func(r int32) bool { return !isHold[r] }, c.p.DocNeighbours, 1)
+		if err != nil {
+			return st, fmt.Errorf("ova: train: %w", err)
+		}
+	}
+	tr := newTrainer(c.p, c.seed, x, y, data.NewFilterSet(c.ds.FilterTrain), z, D, threads)
 	if c.p.Shortlist == "ann" && len(train) > 0 {
 		q := make([]float32, 0, len(train)*D)
 		for _, d := range train {
@@ -269,7 +281,11 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 	if k <= 0 {
 		return tk, fmt.Errorf("ova: predict %s: k = %d", split, k)
 	}
-	tk, err = c.predict(ctx, ann.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, c.p.Fusion)
+	var self func(int) int32
+	if split == sdk.SplitTrain {
+		self = func(i int) int32 { return int32(i) } // leave-one-out doc-kNN votes
+	}
+	tk, err = c.predict(ctx, ann.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, c.p.Fusion, self)
 	if err != nil {
 		return tk, fmt.Errorf("ova: predict %s: %w", split, err)
 	}

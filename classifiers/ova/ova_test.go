@@ -73,7 +73,7 @@ func TestTrainingAndFusion(t *testing.T) {
 	c := train(t, set, 3, `{"batch_size": 256, "epochs": 30, "lr": 0.01, "warmup_steps": 10}`)
 	p := map[string][3]float64{}
 	for _, mode := range []string{"knn", "none", "sum", "tree"} {
-		tk, err := c.predict(context.Background(), ann.Normalized(set.testX.Data, set.testX.Rows, set.testX.Cols), set.testX.Rows, 5, mode)
+		tk, err := c.predict(context.Background(), ann.Normalized(set.testX.Data, set.testX.Rows, set.testX.Cols), set.testX.Rows, 5, mode, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

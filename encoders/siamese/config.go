@@ -23,6 +23,7 @@ type TrainConfig struct {
 	BatchSize    int     `koanf:"batch_size"`
 	EncodeBatch  int     `koanf:"encode_batch"`
 	Dropout      float64 `koanf:"dropout"`
+	GradCache    int     `koanf:"grad_cache"`
 }
 
 // DefaultTrainConfig is NGAME's M1 setting except the learning rate (2e-4
@@ -57,14 +58,15 @@ var TrainDocs = map[string]string{
 	"weight_decay":  "AdamW decoupled weight decay (not applied to biases and norms)",
 	"warmup_steps":  "linear warm-up steps (-1 = NGAME's 100, capped at a tenth of total_steps)",
 	"total_steps":   "step at which the linearly decayed learning rate reaches 0 (0 = no decay)",
-	"loss":          `"triplet" (NGAME TripletMarginLossOHNM) or "infonce"`,
+	"loss":          `"triplet" (NGAME TripletMarginLossOHNM), "infonce" or "dsoftmax" (DEXML's decoupled softmax: each positive's softmax over the negatives only, the document's other in-batch positives masked)`,
 	"margin":        "triplet margin",
 	"num_negatives": "triplet: hardest candidates per document (k)",
 	"tau":           "triplet: softmax temperature of the negative weighting",
-	"temperature":   "infonce: temperature",
+	"temperature":   "infonce and dsoftmax: temperature",
 	"batch_size":    "compiled training batch size; smaller batches are padded and masked",
 	"encode_batch":  "compiled batch size of Encode",
 	"dropout":       "dropout rate on the pooled embeddings during training (masks drawn from the seed and step number)",
+	"grad_cache":    "gradient caching chunk (GradCache): when a padded batch exceeds it, encode the batch in chunks of this many texts without keeping their graphs, compute the loss on all the embeddings, then backpropagate chunk by chunk; the same gradients with encoder memory bounded by the chunk instead of the batch (0 = off)",
 }
 
 // Validate checks ranges.
@@ -78,14 +80,16 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("%w: warmup_steps must be >= 0 (or -1 = auto) and total_steps >= 0", sdk.ErrInvalidConfig)
 	case c.TotalSteps > 0 && c.TotalSteps <= c.Warmup():
 		return fmt.Errorf("%w: total_steps %d must exceed warmup_steps %d", sdk.ErrInvalidConfig, c.TotalSteps, c.WarmupSteps)
-	case c.Loss != "triplet" && c.Loss != "infonce":
-		return fmt.Errorf("%w: loss %q: want triplet or infonce", sdk.ErrInvalidConfig, c.Loss)
+	case c.Loss != "triplet" && c.Loss != "infonce" && c.Loss != "dsoftmax":
+		return fmt.Errorf("%w: loss %q: want triplet, infonce or dsoftmax", sdk.ErrInvalidConfig, c.Loss)
 	case c.NumNegatives < 1:
 		return fmt.Errorf("%w: num_negatives must be >= 1", sdk.ErrInvalidConfig)
 	case c.Tau <= 0 || c.Temperature <= 0:
 		return fmt.Errorf("%w: tau and temperature must be > 0", sdk.ErrInvalidConfig)
 	case c.Dropout < 0 || c.Dropout >= 1:
 		return fmt.Errorf("%w: dropout must be in [0, 1)", sdk.ErrInvalidConfig)
+	case c.GradCache < 0:
+		return fmt.Errorf("%w: grad_cache must be >= 0", sdk.ErrInvalidConfig)
 	case c.BatchSize < 2 || c.EncodeBatch < 1:
 		return fmt.Errorf("%w: batch_size must be >= 2 and encode_batch >= 1", sdk.ErrInvalidConfig)
 	}
