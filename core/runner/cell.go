@@ -303,7 +303,7 @@ func (c *cellRun) borrowEncoder() error {
 		return nil
 	}
 	for _, d := range cells {
-		if d.ID == c.cell.ID || d.Spec.Stage2 == nil {
+		if d.ID == c.cell.ID {
 			continue
 		}
 		if id, err := grid.TrainID(d.Spec); err != nil || id != own {
