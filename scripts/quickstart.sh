@@ -8,5 +8,7 @@ export PATH="$(scripts/ensure-go.sh):$PATH"
 export GOMLX_NO_AUTO_INSTALL=1
 mkdir -p bin
 go build -o bin/xcbench ./cmd/xcbench
+# run prints the comparison table (terminal format, 120 columns) once at
+# the end; `bin/xcbench report runs/quickstart --format md|html|...` renders
+# the same run again in other formats.
 bin/xcbench run experiments/quickstart.yaml --out runs/quickstart "$@"
-bin/xcbench report runs/quickstart --format term

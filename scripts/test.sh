@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): installs what the tests need
-# (Go 1.26, protoc for the generated-code drift check), then vets and tests
-# everything. Tests that need ../shared/data skip when it is absent.
+# (Go 1.26, protoc for the generated-code drift check, chromium for the HTML
+# report's browser check, pdflatex for the LaTeX tables' compile check), then
+# vets and tests everything. Tests that need ../shared/data skip when it is
+# absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(scripts/ensure-go.sh):$PATH"
 if ! command -v protoc >/dev/null 2>&1; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq protobuf-compiler >/dev/null
+fi
+# Measured on the 2-core development machine (apt-get install, Debian 12):
+# texlive-latex-base + texlive-latex-recommended 56 s, chromium 15 s.
+need=""
+command -v chromium >/dev/null 2>&1 || need="$need chromium fonts-dejavu-core"
+command -v pdflatex >/dev/null 2>&1 || need="$need texlive-latex-base texlive-latex-recommended"
+if [ -n "$need" ]; then
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
 export GOMLX_NO_AUTO_INSTALL=1
 go vet ./...

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/reports"
 )
 
@@ -16,81 +18,145 @@ func init() { commands = append(commands, newReportCmd) }
 
 // ReportOptions holds `xcbench report`'s flags.
 type ReportOptions struct {
-	RunDir string
-	Format string
-	Out    string
-	Target string
+	RunDir    string
+	Format    string
+	Out       string
+	Target    string
+	Metrics   string
+	DataStats bool
 }
 
 func newReportCmd() *cobra.Command {
 	o := &ReportOptions{}
 	cmd := &cobra.Command{
 		Use:   "report <run-dir>",
-		Short: "Summarise a run folder: tables (term, md, csv, latex, html) and plots",
+		Short: "Summarise a run folder: tables (term, md, csv, latex, html, tidy) and plots",
 		Long: `Report groups a run's cells by their grid coordinates (averaging over
 seeds) and prints mean ± std of the final metrics, time to target P@1, peak
-memory per plugin, seconds per epoch by phase and negative hardness. With
---out it writes report.<format> plus P@1 curves and the memory chart as PNG
-and SVG into that folder; html embeds the plots.`,
+memory per plugin, seconds per epoch by phase and negative hardness. A best
+value is marked only when it is ahead of every other row of its data set by
+more than the larger standard deviation. Terminal tables fit 120 columns
+(default metrics P@1, P@5, PSP@1; --metrics chooses; wider tables split).
+--format tidy writes one CSV row per cell, stage, epoch and metric with
+every grid axis as a column. With --out it writes report.<ext> plus P@1
+curves and the memory chart as PDF, SVG and 300-dpi PNG into that folder;
+html embeds the plots and the run's provenance.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.RunDir = args[0]
-			targets, err := parseTargets(o.Target)
-			if err != nil {
-				return err
-			}
-			rep, err := reports.LoadWith(o.RunDir, reports.Options{Targets: targets})
-			if err != nil {
-				return err
-			}
-			if o.Out == "" {
-				if o.Format == "html" {
-					return reports.WriteHTML(cmd.OutOrStdout(), rep)
-				}
-				return reports.Render(cmd.OutOrStdout(), rep, o.Format)
-			}
-			if err := os.MkdirAll(o.Out, 0o755); err != nil {
-				return err
-			}
-			ext := map[string]string{"md": "md", "term": "txt", "csv": "csv", "latex": "tex", "html": "html"}[o.Format]
-			if ext == "" {
-				return fmt.Errorf("report: unknown format %q (want one of %v)", o.Format, reports.Formats)
-			}
-			path := filepath.Join(o.Out, "report."+ext)
-			f, err := os.Create(path)
-			if err != nil {
-				return err
-			}
-			if o.Format == "html" {
-				err = reports.WriteHTML(f, rep)
-			} else {
-				err = reports.Render(f, rep, o.Format)
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			plots, err := rep.Plots()
-			if err != nil {
-				return err
-			}
-			paths, err := reports.SavePlots(o.Out, plots)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.ErrOrStderr(), "wrote", path)
-			for _, p := range paths {
-				fmt.Fprintln(cmd.ErrOrStderr(), "wrote", p)
-			}
-			return nil
+			return runReport(cmd, o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Format, "format", "md", "md|term|csv|latex|html")
+	cmd.Flags().StringVar(&o.Format, "format", "md", strings.Join(reports.Formats, "|"))
 	cmd.Flags().StringVar(&o.Target, "target", "", `P@1 target(s) for time-to-target, overriding the grid's target_p1: "0.6" or "cooking=0.68,bibtex=0.6,delicious=0.37"`)
+	cmd.Flags().StringVar(&o.Metrics, "metrics", "", `metric columns of the tables, e.g. "P@1,P@5,PSP@1" (default: all; the terminal shows P@1,P@5,PSP@1)`)
+	cmd.Flags().BoolVar(&o.DataStats, "data-stats", true, "read the grid's data sets for the HTML header's statistics (a folder that is absent gets a note)")
 	cmd.Flags().StringVar(&o.Out, "out", "", "folder for report.<ext> and plots (default: tables to stdout, no plots)")
 	return cmd
+}
+
+// reportExt is the file each format writes under --out.
+var reportExt = map[string]string{"md": "md", "term": "txt", "csv": "csv", "latex": "tex", "html": "html", "tidy": "tidy.csv"}
+
+// runReport checks every argument before it reads or creates anything.
+func runReport(cmd *cobra.Command, o *ReportOptions) error {
+	if err := reports.CheckFormat(o.Format); err != nil {
+		return err
+	}
+	targets, err := parseTargets(o.Target)
+	if err != nil {
+		return err
+	}
+	var metrics []string
+	for _, m := range strings.Split(o.Metrics, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			metrics = append(metrics, m)
+		}
+	}
+	if o.Out != "" {
+		if fi, err := os.Stat(o.Out); err == nil && !fi.IsDir() {
+			return fmt.Errorf("report: --out %s is a file, not a folder", o.Out)
+		}
+	}
+	rep, err := reports.LoadWith(o.RunDir, reports.Options{Targets: targets, Metrics: metrics})
+	if err != nil {
+		return err
+	}
+	if o.DataStats && o.Format == "html" {
+		rep.Meta.Datasets = datasetStats(rep)
+	}
+	if o.Out == "" {
+		return reports.Render(cmd.OutOrStdout(), rep, o.Format)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(o.Out, "report."+reportExt[o.Format])
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = reports.Render(f, rep, o.Format)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	plots, err := rep.Plots()
+	if err != nil {
+		return err
+	}
+	paths, err := reports.SavePlots(o.Out, plots)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), "wrote", path)
+	for _, p := range paths {
+		fmt.Fprintln(cmd.ErrOrStderr(), "wrote", p)
+	}
+	return nil
+}
+
+// datasetStats reads each data set of the run's grid (no tokenisation
+// cache is written) for the statistics row; one that cannot be read gets
+// a note instead, so a report still renders without the data.
+func datasetStats(rep *reports.Report) []reports.DatasetStats {
+	var out []reports.DatasetStats
+	for _, d := range rep.Datasets() {
+		st := reports.DatasetStats{Name: d.Name}
+		switch {
+		case d.Synth != nil:
+			st.Note = "synthetic, generated by the run from the grid's synth settings"
+		case d.Path == "":
+			st.Note = "no folder recorded"
+		default:
+			raw, err := json.Marshal(d.Options)
+			if err != nil {
+				st.Note = err.Error()
+				break
+			}
+			opts, err := data.DecodeOptions(raw)
+			if err != nil {
+				st.Note = err.Error()
+				break
+			}
+			opts.CacheDir = "-"
+			if opts.Name == "" {
+				opts.Name = d.Name
+			}
+			ds, err := data.Open(d.Path, opts)
+			if err != nil {
+				st.Note = "not read: " + firstErrLine(err.Error())
+				break
+			}
+			s := ComputeStats(ds)
+			st.Train, st.Test, st.Labels, st.Features = s.Train, s.Test, s.Labels, s.Features
+			st.LabelsPerPoint, st.PointsPerLabel = s.LabelsPerPoint, s.PointsPerLabel
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // parseTargets reads --target: a fraction for every dataset, or
