@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ type ReportOptions struct {
 	Target    string
 	Metrics   string
 	DataStats bool
+	Spec      string
 }
 
 func newReportCmd() *cobra.Command {
@@ -41,12 +43,22 @@ more than the larger standard deviation. Terminal tables fit 120 columns
 every grid axis as a column. With --out it writes report.<ext> plus P@1
 curves and the memory chart as PDF, SVG and 300-dpi PNG into that folder;
 html embeds the plots and the run's provenance.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Spec != "" {
+				if len(args) > 0 {
+					return fmt.Errorf("report: give a run folder or --spec, not both")
+				}
+				return runReportSpec(cmd, o)
+			}
+			if len(args) != 1 {
+				return fmt.Errorf("report: want a run folder (or --spec <report folder>)")
+			}
 			o.RunDir = args[0]
 			return runReport(cmd, o)
 		},
 	}
+	cmd.Flags().StringVar(&o.Spec, "spec", "", "regenerate a committed report folder from its report.json: tables, figures, and README.md and other files from their templates, every claim computed from the records")
 	cmd.Flags().StringVar(&o.Format, "format", "md", strings.Join(reports.Formats, "|"))
 	cmd.Flags().StringVar(&o.Target, "target", "", `P@1 target(s) for time-to-target, overriding the grid's target_p1: "0.6" or "cooking=0.68,bibtex=0.6,delicious=0.37"`)
 	cmd.Flags().StringVar(&o.Metrics, "metrics", "", `metric columns of the tables, e.g. "P@1,P@5,PSP@1" (default: all; the terminal shows P@1,P@5,PSP@1)`)
@@ -55,8 +67,70 @@ html embeds the plots and the run's provenance.`,
 	return cmd
 }
 
-// reportExt is the file each format writes under --out.
-var reportExt = map[string]string{"md": "md", "term": "txt", "csv": "csv", "latex": "tex", "html": "html", "tidy": "tidy.csv"}
+// runReportSpec regenerates a report folder from its spec.
+func runReportSpec(cmd *cobra.Command, o *ReportOptions) error {
+	s, dir, err := reports.LoadSpec(o.Spec)
+	if err != nil {
+		return err
+	}
+	files, rep, err := reports.SpecOutputs(dir, s)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, files[name], 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.ErrOrStderr(), "wrote", path)
+	}
+	for _, f := range s.Formats {
+		if f != "html" {
+			continue
+		}
+		if o.DataStats {
+			rep.Meta.Datasets = datasetStats(rep)
+		}
+		path := filepath.Join(dir, "report.html")
+		if err := writeFormat(path, rep, "html"); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.ErrOrStderr(), "wrote", path)
+	}
+	return savePlots(cmd, rep, dir)
+}
+
+func writeFormat(path string, rep *reports.Report, format string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = reports.Render(f, rep, format)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func savePlots(cmd *cobra.Command, rep *reports.Report, dir string) error {
+	plots, err := rep.Plots()
+	if err != nil {
+		return err
+	}
+	paths, err := reports.SavePlots(dir, plots)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		fmt.Fprintln(cmd.ErrOrStderr(), "wrote", p)
+	}
+	return nil
+}
 
 // runReport checks every argument before it reads or creates anything.
 func runReport(cmd *cobra.Command, o *ReportOptions) error {
@@ -91,31 +165,12 @@ func runReport(cmd *cobra.Command, o *ReportOptions) error {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
-	path := filepath.Join(o.Out, "report."+reportExt[o.Format])
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = reports.Render(f, rep, o.Format)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	plots, err := rep.Plots()
-	if err != nil {
-		return err
-	}
-	paths, err := reports.SavePlots(o.Out, plots)
-	if err != nil {
+	path := filepath.Join(o.Out, "report."+reports.Ext[o.Format])
+	if err := writeFormat(path, rep, o.Format); err != nil {
 		return err
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "wrote", path)
-	for _, p := range paths {
-		fmt.Fprintln(cmd.ErrOrStderr(), "wrote", p)
-	}
-	return nil
+	return savePlots(cmd, rep, o.Out)
 }
 
 // datasetStats reads each data set of the run's grid (no tokenisation
