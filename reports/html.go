@@ -29,8 +29,9 @@ table.meta td{text-align:left;white-space:normal}
 table.meta td:first-child{color:#555;white-space:nowrap}
 code,.hash{font-family:ui-monospace,monospace;font-size:11px}
 .note{font-size:12px;color:#333;margin:.2em 0;max-width:900px}
-figure{display:inline-block;margin:0 .5em .5em 0;vertical-align:top}
-figure svg{max-width:100%;height:auto}
+figure{display:inline-block;width:48%;margin:0 1% 1em 0;vertical-align:top}
+figure.wide{width:98%}
+figure svg{width:100%;height:auto}
 `
 
 // WriteHTML writes a self-contained page: the run's provenance, every
@@ -86,8 +87,12 @@ func WriteHTML(w io.Writer, r *Report) error {
 		if i := strings.Index(s, "<svg"); i > 0 {
 			s = s[i:] // drop the XML prolog: not allowed inside HTML
 		}
-		fmt.Fprintf(&b, "<figure id=\"fig-%s\">%s<figcaption class=\"note\">%s (<code>%s.pdf</code>)</figcaption></figure>\n",
-			p.Name, s, html.EscapeString(figureCaption(p.Name)), p.Name)
+		cls := ""
+		if p.Width > singleColumn {
+			cls = ` class="wide"`
+		}
+		fmt.Fprintf(&b, "<figure id=\"fig-%s\"%s>%s<figcaption class=\"note\">%s (<code>%s.pdf</code>)</figcaption></figure>\n",
+			p.Name, cls, s, html.EscapeString(figureCaption(p.Name)), p.Name)
 	}
 	b.WriteString("</body></html>\n")
 	_, err = io.WriteString(w, b.String())

@@ -497,7 +497,9 @@ func (f Plot) Draw(c vg.CanvasSizer) {
 		lw = max(lw, f.Legend.TextStyle.Width(l))
 	}
 	if lw > 0 {
-		lw += f.Legend.ThumbnailWidth + f.Legend.TextStyle.Font.Size*1.5
+		// A quarter more than the text needs: an SVG viewer without the
+		// Liberation fonts substitutes a wider face.
+		lw = lw*1.25 + f.Legend.ThumbnailWidth + f.Legend.TextStyle.Font.Size*1.5
 	}
 	plots := draw.Crop(dc, 0, -lw, 0, 0)
 	if len(f.Panels) == 1 {
