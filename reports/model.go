@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/xcbench/xcbench/core/grid"
 	"github.com/xcbench/xcbench/core/results"
@@ -126,6 +127,7 @@ type Report struct {
 	cells    []grid.Cell
 	recs     map[string][]results.Record
 	datasets []grid.Dataset
+	updated  time.Time
 	// Show is the metric columns the tables show (Options.Metrics); nil
 	// shows every metric.
 	Show []string `json:"show,omitempty"`
@@ -199,7 +201,7 @@ func LoadWith(dir string, o Options) (*Report, error) {
 	}
 	build(rep, man.Cells, recs)
 	rep.Meta = metaOf(man)
-	rep.cells, rep.recs = man.Cells, recs
+	rep.cells, rep.recs, rep.updated = man.Cells, recs, man.Updated
 	if man.Grid != nil {
 		rep.datasets = man.Grid.Datasets
 	}

@@ -11,7 +11,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
+	"codeberg.org/go-pdf/fpdf"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -40,6 +43,9 @@ type Plot struct {
 	Panels        []*plot.Plot
 	Legend        plot.Legend
 	labels        []string // legend texts, to size the legend column
+	// Date stamps the PDF (the run's last update), so regenerating a
+	// report from the same records gives the same bytes.
+	Date time.Time
 }
 
 // Style is a series' look. Colour and marker follow the sampler (the same
@@ -191,6 +197,9 @@ func (r *Report) Plots() ([]Plot, error) {
 		return nil, err
 	} else if ok {
 		out = append(out, m)
+	}
+	for i := range out {
+		out[i].Date = r.updated
 	}
 	return out, nil
 }
@@ -531,7 +540,19 @@ func (f Plot) Bytes(format string) ([]byte, error) {
 		f.Draw(c)
 		wt = c
 	case "pdf":
+		// fpdf reads its dates and catalogue order from package defaults
+		// when a document is created: set them for this one (under a lock,
+		// since they are globals).
+		pdfMu.Lock()
+		date := f.Date
+		if date.IsZero() {
+			date = time.Unix(0, 0)
+		}
+		fpdf.SetDefaultCreationDate(date.UTC())
+		fpdf.SetDefaultModificationDate(date.UTC())
+		fpdf.SetDefaultCatalogSort(true)
 		c := vgpdf.New(f.Width, f.Height)
+		pdfMu.Unlock()
 		f.Draw(c)
 		wt = c
 	default:
@@ -543,6 +564,8 @@ func (f Plot) Bytes(format string) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+var pdfMu sync.Mutex
 
 // ImageFormats are the files SavePlots writes per figure.
 var ImageFormats = []string{"pdf", "svg", "png"}
