@@ -27,7 +27,8 @@ func TestClearBest(t *testing.T) {
 		{"exact tie", []Cell{st(0, 0), st(0, 0), st(0, 0)}, false, -1, "ties are not marked"},
 		{"tie for best, a worse third", []Cell{st(5, 0), st(5, 0), st(1, 0)}, false, -1, "two rows share the best mean"},
 		{"lower is better", []Cell{st(100, 3), st(40, 2), st(90, 1)}, true, 1, "ahead by 50"},
-		{"one seed has no std", []Cell{{Stat: &Stat{Mean: 3, N: 1}, Scale: 1}, {Stat: &Stat{Mean: 2, N: 1}, Scale: 1}}, false, 0, "any difference beats std 0"},
+		{"one seed has no spread", []Cell{{Stat: &Stat{Mean: 3, N: 1}, Scale: 1}, {Stat: &Stat{Mean: 2, N: 1}, Scale: 1}}, false, -1, "a single seed proves nothing"},
+		{"equal once printed", []Cell{st(0.0012, 0.0001), st(0.0031, 0.0001)}, false, -1, "both print 0.00"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

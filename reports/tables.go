@@ -35,6 +35,10 @@ func (c Cell) Format(sep string) string {
 	return m + sep + strconv.FormatFloat(c.Stat.Std*c.Scale, 'f', c.Prec, 64)
 }
 
+func (c Cell) meanText() string {
+	return strconv.FormatFloat(c.Stat.Mean*c.Scale, 'f', c.Prec, 64)
+}
+
 // Table is a rendered-agnostic table.
 type Table struct {
 	// Name is a file-name-safe identifier ("accuracy").
@@ -125,13 +129,16 @@ func clearBest(t *Table, col int, idx []int, lower bool) (int, bool) {
 			best = i
 		}
 	}
-	bs := t.Rows[best][col].Stat
+	bc := t.Rows[best][col]
 	for _, i := range idx {
 		if i == best {
 			continue
 		}
-		o := t.Rows[i][col].Stat
-		if math.Abs(bs.Mean-o.Mean) <= math.Max(math.Max(bs.Std, o.Std), 1e-12) {
+		oc := t.Rows[i][col]
+		bs, o := bc.Stat, oc.Stat
+		// One seed has no spread to beat; equal printed means are a tie.
+		if bs.N < 2 || o.N < 2 || bc.meanText() == oc.meanText() ||
+			math.Abs(bs.Mean-o.Mean) <= math.Max(bs.Std, o.Std) {
 			return 0, false
 		}
 	}
@@ -140,7 +147,7 @@ func clearBest(t *Table, col int, idx []int, lower bool) (int, bool) {
 
 // BestNote explains the best-value mark (mark: "*", "bold").
 func BestNote(mark string) string {
-	return mark + ": best mean of its column within a data set, ahead of every other row by more than the larger of the two standard deviations over seeds; ties and closer differences are not marked."
+	return mark + ": best mean of its column within a data set, ahead of every other row by more than the larger of the two standard deviations over seeds (two or more seeds a side); ties, closer differences and single-seed rows are not marked."
 }
 
 // Definitions shown under the tables that use these words.
