@@ -193,6 +193,9 @@ func TestLaTeXCompiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if bytes.Contains(log, []byte("multiply defined")) {
+		t.Errorf("duplicate table labels:\n%s", log)
+	}
 	if bytes.Contains(log, []byte("Overfull \\hbox")) {
 		t.Fatalf("a table is wider than the text:\n%s", log)
 	}

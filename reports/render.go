@@ -366,7 +366,11 @@ func LaTeX(w io.Writer, t Table) error {
 		return width <= latexWidth
 	}
 	var b strings.Builder
-	for _, p := range splitColumns(t, fits) {
+	parts := splitColumns(t, fits)
+	for i, p := range parts {
+		if len(parts) > 1 { // labels must be unique
+			p.Name += "-" + strconv.Itoa(i+1)
+		}
 		latexTable(&b, p)
 	}
 	_, err := io.WriteString(w, b.String())
