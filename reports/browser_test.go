@@ -35,7 +35,7 @@ func headless(t *testing.T, bin, page string, args ...string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	all := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+	all := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run",
 		"--user-data-dir=" + t.TempDir(), "--window-size=1280,1600"}, args...)
 	cmd := exec.CommandContext(ctx, bin, append(all, "file://"+page)...)
 	var out, errb bytes.Buffer
