@@ -106,7 +106,7 @@ func figureCaption(name string) string {
 	case strings.HasPrefix(name, "p1-seconds-"):
 		return "P@1 against cumulative working seconds, mean over seeds, band ±1 std of P@1; dashed: the target"
 	case name == "memory":
-		return "Peak resident memory of the encoder process (VmHWM), mean over seeds"
+		return "Peak resident memory of the encoder process (VmHWM), mean over seeds, whiskers ±1 std"
 	}
 	return name
 }

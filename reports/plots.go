@@ -291,7 +291,8 @@ func (r *Report) curvePlot(ds, x string, groups []Group) (Plot, bool, error) {
 }
 
 // memoryPlot: one panel per dataset, x = batch size, one bar per sampler
-// (colour as in the curves), the y axis shared.
+// (colour as in the curves) with ±1 std whiskers over seeds, the y axis
+// shared.
 func (r *Report) memoryPlot() (Plot, bool, error) {
 	hasBS := false
 	for _, a := range r.Axes {
@@ -302,7 +303,7 @@ func (r *Report) memoryPlot() (Plot, bool, error) {
 	}
 	series, _ := r.Styles()
 	type key struct{ ds, series string }
-	vals := map[key]map[int]float64{}
+	vals, stds := map[key]map[int]float64{}, map[key]map[int]float64{}
 	var dss, names []string
 	seenDS, seenName := map[string]bool{}, map[string]bool{}
 	var sizes []int
@@ -336,9 +337,10 @@ func (r *Report) memoryPlot() (Plot, bool, error) {
 		k := key{ds, name}
 		if vals[k] == nil {
 			vals[k] = map[int]float64{}
+			stds[k] = map[int]float64{}
 		}
-		vals[k][bs] = p.Mean
-		ymax = math.Max(ymax, p.Mean)
+		vals[k][bs], stds[k][bs] = p.Mean, p.Std
+		ymax = math.Max(ymax, p.Mean+p.Std)
 	}
 	if len(names) == 0 {
 		return Plot{}, false, nil
@@ -375,7 +377,11 @@ func (r *Report) memoryPlot() (Plot, bool, error) {
 			b.LineStyle.Width = vg.Points(0.3)
 			b.LineStyle.Color = color.Gray{Y: 40}
 			b.Offset = vg.Length(float64(i)-float64(len(names)-1)/2) * w
-			p.Add(b)
+			errs := make([]float64, len(sizes))
+			for j, bs := range sizes {
+				errs[j] = stds[key{ds, name}][bs]
+			}
+			p.Add(b, barErrors{mean: v, std: errs, offset: b.Offset, cap: w / 4})
 			if di == 0 {
 				f.addLegend(name, b)
 			}
@@ -390,6 +396,29 @@ func (r *Report) memoryPlot() (Plot, bool, error) {
 		f.Panels = append(f.Panels, p)
 	}
 	return f, true, nil
+}
+
+// barErrors draws ±1 std whiskers on the bars of one series (gonum's
+// BarChart has none); x is the bar's slot index shifted by its offset.
+type barErrors struct {
+	mean, std []float64
+	offset    vg.Length
+	cap       vg.Length
+}
+
+func (e barErrors) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	st := draw.LineStyle{Color: color.Gray{Y: 30}, Width: vg.Points(0.6)}
+	for i, m := range e.mean {
+		if m == 0 || e.std[i] == 0 {
+			continue
+		}
+		x := trX(float64(i)) + e.offset
+		lo, hi := trY(m-e.std[i]), trY(m+e.std[i])
+		c.StrokeLine2(st, x, lo, x, hi)
+		c.StrokeLine2(st, x-e.cap, lo, x+e.cap, lo)
+		c.StrokeLine2(st, x-e.cap, hi, x+e.cap, hi)
+	}
 }
 
 // niceTicks labels multiples of 1, 2 or 5 × 10^k, three to six of
