@@ -31,7 +31,7 @@ type ReportOptions struct {
 func newReportCmd() *cobra.Command {
 	o := &ReportOptions{}
 	cmd := &cobra.Command{
-		Use:   "report <run-dir>",
+		Use:   "report <run-dir> | report --spec <report-folder>",
 		Short: "Summarise a run folder: tables (term, md, csv, latex, html, tidy) and plots",
 		Long: `Report groups a run's cells by their grid coordinates (averaging over
 seeds) and prints mean ± std of the final metrics, time to target P@1, peak
@@ -48,6 +48,11 @@ html embeds the plots and the run's provenance.`,
 			if o.Spec != "" {
 				if len(args) > 0 {
 					return fmt.Errorf("report: give a run folder or --spec, not both")
+				}
+				for _, f := range []string{"format", "target", "metrics", "out"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("report --spec: --%s comes from the spec's report.json", f)
+					}
 				}
 				return runReportSpec(cmd, o)
 			}

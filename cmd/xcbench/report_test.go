@@ -39,6 +39,8 @@ func TestReportChecksFirst(t *testing.T) {
 		{[]string{"report", committedRun, "--format", "pdf"}, `unknown format "pdf"`},
 		{[]string{"report", committedRun, "--metrics", "P@1,Q@2"}, `metric "Q@2"`},
 		{[]string{"report", committedRun, "--format", "md", "--out", file}, "is a file, not a folder"},
+		{[]string{"report", "--spec", "../../reports/results/ngame-vs-ance-vs-random", "--format", "md"}, "--format comes from the spec"},
+		{[]string{"report", "--spec", "../../reports/results/ngame-vs-ance-vs-random", committedRun}, "not both"},
 	}
 	for _, tc := range tests {
 		_, err := execute(t, tc.args...)
