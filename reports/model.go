@@ -1,10 +1,14 @@
 package reports
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/xcbench/xcbench/core/grid"
 	"github.com/xcbench/xcbench/core/results"
@@ -42,6 +46,11 @@ type CurvePoint struct {
 	Epoch   int     `json:"epoch"`
 	Elapsed float64 `json:"elapsed"`
 	P1      float64 `json:"p1"`
+	// P1Std and ElapsedStd are the sample standard deviations over the
+	// N seeds that evaluated this epoch (0 for one seed): the plots' bands.
+	P1Std      float64 `json:"p1_std"`
+	ElapsedStd float64 `json:"elapsed_std"`
+	N          int     `json:"n"`
 }
 
 // Group is the cells that differ only in seed.
@@ -111,6 +120,17 @@ type Report struct {
 	Failures []Failure          `json:"failures,omitempty"`
 	Phases   []string           `json:"phases"`
 	Plugins  []string           `json:"plugins"`
+	// Meta is the run's provenance (manifest), for headers.
+	Meta Meta `json:"meta"`
+	// cells and recs keep every finished cell's records for the tidy
+	// export.
+	cells    []grid.Cell
+	recs     map[string][]results.Record
+	datasets []grid.Dataset
+	updated  time.Time
+	// Show is the metric columns the tables show (Options.Metrics); nil
+	// shows every metric.
+	Show []string `json:"show,omitempty"`
 }
 
 // Phases in display order.
@@ -124,6 +144,9 @@ type Options struct {
 	// Targets sets the P@1 target per dataset for the time-to-target
 	// table; the key "" applies to every dataset not named.
 	Targets map[string]float64
+	// Metrics chooses the metric columns of the tables ("P@1", "PSP@5");
+	// empty keeps them all (the terminal then shows TermMetrics).
+	Metrics []string
 }
 
 // target is the P@1 target of a dataset's groups.
@@ -139,7 +162,7 @@ func (r *Report) target(dataset string) float64 {
 
 // LoadWith builds the report of a run folder with options.
 func LoadWith(dir string, o Options) (*Report, error) {
-	st, err := results.Open(dir)
+	st, err := openRun(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +200,44 @@ func LoadWith(dir string, o Options) (*Report, error) {
 		recs[c.ID] = r
 	}
 	build(rep, man.Cells, recs)
+	rep.Meta = metaOf(man)
+	rep.cells, rep.recs, rep.updated = man.Cells, recs, man.Updated
+	if man.Grid != nil {
+		rep.datasets = man.Grid.Datasets
+	}
+	if len(o.Metrics) > 0 {
+		have := map[string]bool{}
+		for _, m := range rep.Metrics {
+			have[m] = true
+		}
+		for _, m := range o.Metrics {
+			if !have[m] {
+				return nil, fmt.Errorf("report: metric %q: %s has %s", m, dir, strings.Join(rep.Metrics, ", "))
+			}
+		}
+		rep.Show = o.Metrics
+	}
 	return rep, nil
+}
+
+// openRun checks that dir is a run folder before anything reads it, and
+// creates nothing (results.Open would create dir/cells).
+func openRun(dir string) (*results.Store, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("report: %s is a file, not a run folder (the folder `xcbench run --out` wrote)", dir)
+	}
+	st := &results.Store{Dir: dir}
+	if _, err := os.Stat(st.ManifestPath()); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("report: %s is not a run folder: it has no manifest.json (the folder `xcbench run --out` wrote)", dir)
+		}
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return st, nil
 }
 
 func firstLine(s string) string {
@@ -291,7 +351,8 @@ func build(rep *Report, cells []grid.Cell, recs map[string][]results.Record) {
 			for _, p := range curve[e] {
 				el, p1 = append(el, p.Elapsed), append(p1, p.P1)
 			}
-			g.Curve = append(g.Curve, CurvePoint{Epoch: e, Elapsed: stat(el).Mean, P1: stat(p1).Mean})
+			se, sp := stat(el), stat(p1)
+			g.Curve = append(g.Curve, CurvePoint{Epoch: e, Elapsed: se.Mean, P1: sp.Mean, P1Std: sp.Std, ElapsedStd: se.Std, N: sp.N})
 		}
 		rep.Groups = append(rep.Groups, *g)
 	}

@@ -196,8 +196,21 @@ func TestPlotsAndHTML(t *testing.T) {
 	if err := WriteHTML(&h, rep); err != nil {
 		t.Fatal(err)
 	}
-	if s := h.String(); strings.Count(s, "<svg") != 3 || !strings.Contains(s, `class="best"`) {
-		t.Fatalf("html lacks plots or best marks (%d bytes)", h.Len())
+	if s := h.String(); strings.Count(s, "<svg") != 3 || !strings.Contains(s, `id="legend"`) || !strings.Contains(s, "white-space:nowrap") {
+		t.Fatalf("html lacks plots, the legend or nowrap cells (%d bytes)", h.Len())
+	}
+	// The committed ablation (3 seeds) has clear winners: they are bold,
+	// the std in a smaller span.
+	rep, err = Load(committedRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Reset()
+	if err := WriteHTML(&h, rep); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.String(); !strings.Contains(s, `class="best"`) || !strings.Contains(s, `<span class="std"> ±`) {
+		t.Fatalf("committed report's html lacks best marks or std spans")
 	}
 }
 

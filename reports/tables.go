@@ -35,6 +35,10 @@ func (c Cell) Format(sep string) string {
 	return m + sep + strconv.FormatFloat(c.Stat.Std*c.Scale, 'f', c.Prec, 64)
 }
 
+func (c Cell) meanText() string {
+	return strconv.FormatFloat(c.Stat.Mean*c.Scale, 'f', c.Prec, 64)
+}
+
 // Table is a rendered-agnostic table.
 type Table struct {
 	// Name is a file-name-safe identifier ("accuracy").
@@ -42,6 +46,14 @@ type Table struct {
 	Title  string
 	Header []string
 	Rows   [][]Cell
+	// Keys is the number of leading columns that identify a row (the grid
+	// axes): a table split to fit a width repeats them.
+	Keys int
+	// Marked says the table went through markBest, so renderers add the
+	// note that explains the mark.
+	Marked bool
+	// Notes define the table's columns, below it in every format.
+	Notes []string
 }
 
 func text(s string) Cell { return Cell{Text: s} }
@@ -67,7 +79,10 @@ func (r *Report) axisCells(g Group) []Cell {
 }
 
 // markBest marks, per column from first on and within rows of the same
-// dataset, the highest (or lowest when lower) mean.
+// dataset, the best mean (highest, or lowest when lower) only when it is
+// ahead of every other row's mean by more than the larger of the two
+// standard deviations: ties and differences inside the seed noise stay
+// unmarked, so a mark never claims more than the seeds support.
 func (r *Report) markBest(t *Table, first int, lower func(col int) bool) {
 	dsCol := -1
 	for i, a := range r.Axes {
@@ -75,8 +90,10 @@ func (r *Report) markBest(t *Table, first int, lower func(col int) bool) {
 			dsCol = i
 		}
 	}
+	t.Marked = true
 	for col := first; col < len(t.Header); col++ {
-		best := map[string]int{}
+		rows := map[string][]int{}
+		var dss []string
 		for i, row := range t.Rows {
 			c := row[col]
 			if c.Stat == nil || c.Stat.N == 0 {
@@ -86,60 +103,79 @@ func (r *Report) markBest(t *Table, first int, lower func(col int) bool) {
 			if dsCol >= 0 {
 				ds = row[dsCol].Text
 			}
-			j, ok := best[ds]
-			if !ok || (lower(col) && c.Stat.Mean < t.Rows[j][col].Stat.Mean) || (!lower(col) && c.Stat.Mean > t.Rows[j][col].Stat.Mean) {
-				best[ds] = i
+			if rows[ds] == nil {
+				dss = append(dss, ds)
 			}
+			rows[ds] = append(rows[ds], i)
 		}
-		if len(t.Rows) < 2 {
-			continue
-		}
-		// Ties share the mark, but a column where every row ties says
-		// nothing and gets none.
-		allTie := true
-		for _, row := range t.Rows {
-			c := row[col]
-			if c.Stat == nil || c.Stat.N == 0 {
-				continue
-			}
-			ds := ""
-			if dsCol >= 0 {
-				ds = row[dsCol].Text
-			}
-			if j, ok := best[ds]; ok && math.Abs(c.Stat.Mean-t.Rows[j][col].Stat.Mean) >= 1e-12 {
-				allTie = false
-			}
-		}
-		if allTie {
-			continue
-		}
-		for i, row := range t.Rows { // ties share the mark
-			c := row[col]
-			if c.Stat == nil || c.Stat.N == 0 {
-				continue
-			}
-			ds := ""
-			if dsCol >= 0 {
-				ds = row[dsCol].Text
-			}
-			if j, ok := best[ds]; ok && math.Abs(c.Stat.Mean-t.Rows[j][col].Stat.Mean) < 1e-12 {
+		for _, ds := range dss {
+			if i, ok := clearBest(t, col, rows[ds], lower(col)); ok {
 				t.Rows[i][col].Best = true
 			}
 		}
 	}
 }
 
-// Tables lists the report's tables in reading order.
-func (r *Report) Tables() []Table {
+// clearBest returns the row among idx whose mean beats every other by more
+// than the larger standard deviation of the pair.
+func clearBest(t *Table, col int, idx []int, lower bool) (int, bool) {
+	if len(idx) < 2 {
+		return 0, false
+	}
+	best := idx[0]
+	for _, i := range idx[1:] {
+		a, b := t.Rows[i][col].Stat.Mean, t.Rows[best][col].Stat.Mean
+		if (lower && a < b) || (!lower && a > b) {
+			best = i
+		}
+	}
+	bc := t.Rows[best][col]
+	for _, i := range idx {
+		if i == best {
+			continue
+		}
+		oc := t.Rows[i][col]
+		bs, o := bc.Stat, oc.Stat
+		// One seed has no spread to beat; equal printed means are a tie.
+		if bs.N < 2 || o.N < 2 || bc.meanText() == oc.meanText() ||
+			math.Abs(bs.Mean-o.Mean) <= math.Max(bs.Std, o.Std) {
+			return 0, false
+		}
+	}
+	return best, true
+}
+
+// BestNote explains the best-value mark (mark: "*", "bold").
+func BestNote(mark string) string {
+	return mark + ": best mean of its column within a data set, ahead of every other row by more than the larger of the two standard deviations over seeds (two or more seeds a side); ties, closer differences and single-seed rows are not marked."
+}
+
+// Definitions shown under the tables that use these words.
+const (
+	noteSeconds  = "seconds: the cell's cumulative working time (training, encoding, sampler refresh, prediction and evaluation) at the end of the first epoch whose P@1 reached the target; epochs count from 1; both average over the seeds that reached it."
+	noteMemory   = "MiB columns: peak resident memory (VmHWM) of each plugin's process over all phases and epochs, mean over seeds."
+	notePhases   = "s columns: seconds per training epoch spent in each phase (train, encode, refresh, predict, eval)."
+	noteHardness = "hardness: mean cosine similarity between each document and the negatives the loss actually used, over all training steps; refresh hardness: the sampler's own measure at each refresh (mean cosine between a document and the negatives its batch or list offers). Descriptive, never marked best."
+)
+
+// Tables lists the report's tables in reading order, with the metrics
+// chosen by Options.Metrics (all when none were chosen).
+func (r *Report) Tables() []Table { return r.TablesFor(r.Show) }
+
+// TablesFor lists the tables with the given metric columns (nil: all).
+func (r *Report) TablesFor(metrics []string) []Table {
+	if metrics == nil {
+		metrics = r.Metrics
+	}
 	var out []Table
 	nAx := len(r.Axes)
 	higher := func(int) bool { return false }
 
 	acc := Table{Name: "accuracy", Title: "Encoder-only accuracy at the last evaluation (%, mean ± std over seeds)",
-		Header: append(append(r.axisHeader(), "seeds"), r.Metrics...)}
+		Header: append(append(r.axisHeader(), "seeds"), metrics...), Keys: nAx}
 	for _, g := range r.Groups {
 		row := append(r.axisCells(g), text(strconv.Itoa(g.Seeds)))
-		for _, m := range r.Metrics {
+		for _, m := range metrics {
 			row = append(row, statCell(g.Final[m], 100, 2))
 		}
 		acc.Rows = append(acc.Rows, row)
@@ -153,10 +189,10 @@ func (r *Report) Tables() []Table {
 			continue
 		}
 		if s2.Name == "" {
-			s2 = Table{Name: "stage2", Title: "With the stage-2 classifier (%, mean ± std over seeds)", Header: append(r.axisHeader(), r.Metrics...)}
+			s2 = Table{Name: "stage2", Title: "With the stage-2 classifier (%, mean ± std over seeds)", Header: append(r.axisHeader(), metrics...), Keys: nAx}
 		}
 		row := r.axisCells(g)
-		for _, m := range r.Metrics {
+		for _, m := range metrics {
 			row = append(row, statCell(g.Stage2[m], 100, 2))
 		}
 		s2.Rows = append(s2.Rows, row)
@@ -169,7 +205,7 @@ func (r *Report) Tables() []Table {
 	if len(r.Targets) > 0 {
 		// Targets differ per dataset: a column says which one each row used.
 		conv := Table{Name: "convergence", Title: "Time to reach the dataset's P@1 target (seeds that reached it)",
-			Header: append(r.axisHeader(), "target %", "reached", "epochs", "seconds")}
+			Header: append(r.axisHeader(), "target %", "reached", "epochs", "seconds"), Keys: nAx, Notes: []string{noteSeconds}}
 		for _, g := range r.Groups {
 			conv.Rows = append(conv.Rows, append(r.axisCells(g), text(fmt.Sprintf("%.4g", r.target(g.Value("dataset"))*100)),
 				text(fmt.Sprintf("%d/%d", g.Reached, g.Seeds)), statCell(g.EpochsToTarget, 1, 1), statCell(g.SecondsToTarget, 1, 1)))
@@ -179,7 +215,7 @@ func (r *Report) Tables() []Table {
 	} else if r.TargetP1 > 0 {
 		tgt := fmt.Sprintf("%.4g", r.TargetP1*100)
 		conv := Table{Name: "convergence", Title: "Time to reach P@1 ≥ " + tgt + "% (seeds that reached it)",
-			Header: append(r.axisHeader(), "reached", "epochs", "seconds")}
+			Header: append(r.axisHeader(), "reached", "epochs", "seconds"), Keys: nAx, Notes: []string{noteSeconds}}
 		for _, g := range r.Groups {
 			conv.Rows = append(conv.Rows, append(r.axisCells(g),
 				text(fmt.Sprintf("%d/%d", g.Reached, g.Seeds)), statCell(g.EpochsToTarget, 1, 1), statCell(g.SecondsToTarget, 1, 1)))
@@ -189,7 +225,7 @@ func (r *Report) Tables() []Table {
 	}
 
 	mem := Table{Name: "cost", Title: "Peak memory (MiB, VmHWM per plugin), seconds per epoch by phase, negative hardness",
-		Header: r.axisHeader()}
+		Header: r.axisHeader(), Keys: nAx, Notes: []string{noteMemory, notePhases, noteHardness}}
 	for _, p := range r.Plugins {
 		mem.Header = append(mem.Header, "MiB "+p)
 	}
@@ -219,7 +255,7 @@ func (r *Report) Tables() []Table {
 		out = append(out, b)
 	}
 	if len(r.Failures) > 0 {
-		f := Table{Name: "failures", Title: "Cells that did not finish", Header: []string{"cell", "state", "error"}}
+		f := Table{Name: "failures", Title: "Cells that did not finish", Header: []string{"cell", "state", "error"}, Keys: 1}
 		for _, x := range r.Failures {
 			f.Rows = append(f.Rows, []Cell{text(x.Cell), text(x.State), text(x.Error)})
 		}
@@ -243,7 +279,8 @@ func (r *Report) budgetTable() (Table, bool) {
 	if r.BudgetMB <= 0 || !hasBS {
 		return Table{}, false
 	}
-	t := Table{Name: "budget", Title: fmt.Sprintf("Largest batch whose encoder fits in %.0f MiB", r.BudgetMB)}
+	t := Table{Name: "budget", Title: fmt.Sprintf("Largest batch whose encoder fits in %.0f MiB", r.BudgetMB), Keys: len(rest),
+		Notes: []string{"encoder MiB: mean peak resident memory (VmHWM) of the encoder process at that batch size; of the batch sizes the grid ran."}}
 	for _, a := range rest {
 		t.Header = append(t.Header, grid.AxisLabel(a))
 	}

@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 export PATH="$(scripts/ensure-go.sh):$PATH"
 export GOMLX_NO_AUTO_INSTALL=1
 scripts/build.sh >/dev/null
-# run prints the comparison table when the grid is done.
+# run prints the comparison table (terminal format, 120 columns) once at
+# the end; `bin/xcbench report runs/quickstart --format md|html|...` renders
+# the same run again in other formats.
 bin/xcbench run experiments/quickstart.yaml --out runs/quickstart "$@"

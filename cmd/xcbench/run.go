@@ -95,6 +95,9 @@ Exit status: 0 every cell done (or running in another process sharing
 }
 
 func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
+	if err := reports.CheckFormat(o.Format); err != nil { // before the grid runs, not after
+		return fmt.Errorf("run --format: %w", err)
+	}
 	g, err := grid.Load(o.Grid, grid.LoadOptions{Flags: cmd.Flags()})
 	if err != nil {
 		return exitCode(ExitInvalid, err)
