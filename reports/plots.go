@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"fmt"
+	"github.com/xcbench/xcbench/core/results"
 	"image/color"
 	"io"
 	"math"
@@ -613,7 +614,7 @@ func SavePlots(dir string, plots []Plot) ([]string, error) {
 				return nil, err
 			}
 			path := filepath.Join(dir, p.Name+"."+f)
-			if err := os.WriteFile(path, b, 0o644); err != nil {
+			if err := results.WriteFileAtomic(path, b); err != nil {
 				return nil, err
 			}
 			paths = append(paths, path)

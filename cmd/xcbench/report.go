@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xcbench/xcbench/core/data"
+	"github.com/xcbench/xcbench/core/results"
 	"github.com/xcbench/xcbench/reports"
 )
 
@@ -89,7 +91,7 @@ func runReportSpec(cmd *cobra.Command, o *ReportOptions) error {
 	sort.Strings(names)
 	for _, name := range names {
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, files[name], 0o644); err != nil {
+		if err := results.WriteFileAtomic(path, files[name]); err != nil {
 			return err
 		}
 		fmt.Fprintln(cmd.ErrOrStderr(), "wrote", path)
@@ -111,15 +113,11 @@ func runReportSpec(cmd *cobra.Command, o *ReportOptions) error {
 }
 
 func writeFormat(path string, rep *reports.Report, format string) error {
-	f, err := os.Create(path)
-	if err != nil {
+	var b bytes.Buffer
+	if err := reports.Render(&b, rep, format); err != nil {
 		return err
 	}
-	err = reports.Render(f, rep, format)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return results.WriteFileAtomic(path, b.Bytes())
 }
 
 func savePlots(cmd *cobra.Command, rep *reports.Report, dir string) error {

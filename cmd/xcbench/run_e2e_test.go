@@ -295,3 +295,33 @@ func TestCompareRescoresKeptPredictions(t *testing.T) {
 		t.Fatalf("ambiguous selector: exit %d\n%s", code, errs)
 	}
 }
+
+// TestReportReplacesPlantedSymlink: a symlink planted where report --out
+// writes must be replaced, not followed (it used to overwrite its target).
+func TestReportReplacesPlantedSymlink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs xcbench processes")
+	}
+	dir := t.TempDir()
+	grid := writeFile(t, filepath.Join(dir, "g.yaml"), strings.Replace(tinyGrid, "epochs: 4", "epochs: 1", 1))
+	if _, errs, code := xcbench(t, dir, nil, "run", grid, "--out", "run"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, errs)
+	}
+	victim := writeFile(t, filepath.Join(dir, "victim.txt"), "precious\n")
+	out := filepath.Join(dir, "rep")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(out, "report.md")); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := xcbench(t, dir, nil, "report", "run", "--format", "md", "--out", out); code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, errs)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Fatalf("the symlink's target was overwritten: %q", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(out, "report.md")); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("report.md: %v %v", fi.Mode(), err)
+	}
+}

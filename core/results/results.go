@@ -417,6 +417,12 @@ func WriteJSONAtomic(path string, v any) error {
 	return writeAtomic(path, append(b, '\n'))
 }
 
+// WriteFileAtomic writes b to path through a temp file (created with
+// O_EXCL) and a rename, with mode 0644: a reader never sees half a file,
+// and a symlink planted at path is replaced, never followed. Every file
+// xcbench writes into a run or report folder goes through it.
+func WriteFileAtomic(path string, b []byte) error { return writeAtomic(path, b) }
+
 func writeAtomic(path string, b []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
