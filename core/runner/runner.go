@@ -179,11 +179,27 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 // (by id): a run that passes the whole expanded grid puts the manifest back
 // in grid order, whatever order shards wrote it in.
 func unionCells(a, b []grid.Cell) []grid.Cell {
-	out := append(make([]grid.Cell, 0, len(a)+len(b)), b...)
 	seen := make(map[string]bool, len(a)+len(b))
 	for _, c := range b {
 		seen[c.ID] = true
 	}
+	if len(b) < len(a) && containsAll(a, seen) {
+		// A subset (one cluster task's cell, one shard) keeps the order
+		// of the manifest it joins, with its own version of its cells.
+		byID := make(map[string]grid.Cell, len(b))
+		for _, c := range b {
+			byID[c.ID] = c
+		}
+		out := make([]grid.Cell, len(a))
+		for i, c := range a {
+			if nc, ok := byID[c.ID]; ok {
+				c = nc
+			}
+			out[i] = c
+		}
+		return out
+	}
+	out := append(make([]grid.Cell, 0, len(a)+len(b)), b...)
 	for _, c := range a {
 		if !seen[c.ID] {
 			out = append(out, c)
@@ -191,6 +207,17 @@ func unionCells(a, b []grid.Cell) []grid.Cell {
 		}
 	}
 	return out
+}
+
+// containsAll reports whether a holds every id in ids.
+func containsAll(a []grid.Cell, ids map[string]bool) bool {
+	n := 0
+	for _, c := range a {
+		if ids[c.ID] {
+			n++
+		}
+	}
+	return n == len(ids)
 }
 
 func (r *Runner) pluginList() []results.PluginInfo {

@@ -317,4 +317,14 @@ func TestUnionCells(t *testing.T) {
 	if ids != "cadb" || names != "nnno" {
 		t.Fatalf("union = %q (%q), want cadb (nnno)", ids, names)
 	}
+	// One task's cell joining a full manifest keeps the manifest's order.
+	got = unionCells(mk("abcd"), b[2:3])
+	ids, names = "", ""
+	for _, c := range got {
+		ids += c.ID
+		names += c.Name[:1]
+	}
+	if ids != "abcd" || names != "ooon" {
+		t.Fatalf("subset union = %q (%q), want abcd (ooon)", ids, names)
+	}
 }
