@@ -107,11 +107,11 @@ start_munge() {
 
 start() {
   install
+  start_munge
   if running slurmctld && running slurmd && sinfo -h >/dev/null 2>&1; then
     log "already running"; wait_idle; return
   fi
   configure
-  start_munge
   running slurmctld || $sudo_cmd /usr/sbin/slurmctld -c -i
   running slurmd || $sudo_cmd /usr/sbin/slurmd
   wait_idle

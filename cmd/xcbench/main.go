@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xcbench/xcbench/core/executor"
 	"github.com/xcbench/xcbench/plugins/host"
 )
 
@@ -33,14 +34,21 @@ func newRootCmd() *cobra.Command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGTERM (scancel, preemption, pod deletion) and SIGUSR1 (Slurm's
+	// time-limit warning) stop a run as Ctrl-C does: interrupted cells stay
+	// resumable from their last checkpoint.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	err := newRootCmd().ExecuteContext(ctx)
+	interrupted := ctx.Err() != nil
 	stop()
 	// Plugins ignore SIGINT (go-plugin), so whatever the command left
 	// running is killed here, on success, error and Ctrl-C alike.
 	host.KillAll()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xcbench:", err)
+		if interrupted {
+			os.Exit(executor.ExitInterrupted) // a batch script may requeue on it
+		}
 		os.Exit(1)
 	}
 }

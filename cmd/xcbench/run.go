@@ -39,6 +39,7 @@ type RunOptions struct {
 	// processes can share one run folder (one core each: the pure-Go
 	// encoder keeps about one core busy).
 	Shard string
+	Exec  ExecutorOptions // --executor, --cell (executor.go)
 }
 
 func newRunCmd() *cobra.Command {
@@ -68,6 +69,7 @@ their last epoch checkpoint.`,
 	f.BoolVar(&o.LogJSON, "log-json", false, "also print each epoch record as a JSON line on stderr")
 	f.StringVar(&o.Shard, "shard", "", "i/n: run only every n-th cell starting at i (0-based), to split a grid over n processes sharing --out")
 	grid.AddFlags(f)
+	addExecutorFlags(f, &o.Exec)
 	return cmd
 }
 
@@ -86,8 +88,14 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 			return err
 		}
 	}
+	if cells, err = selectCellFlag(cells, &o.Exec); err != nil {
+		return err
+	}
 	if o.DryRun {
 		return printCells(stdout, cells)
+	}
+	if o.Exec.Executor != "local" {
+		return submitGrid(ctx, cmd, o, g, cells)
 	}
 	out := o.Out
 	if out == "" {
@@ -97,6 +105,11 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	if err != nil {
 		return err
 	}
+	ctx, endTask, err := beginCellTask(ctx, &o.Exec, store, cells)
+	if err != nil {
+		return err
+	}
+	defer endTask()
 	h, err := host.New(host.Options{InProcess: o.InProcess})
 	if err != nil {
 		return err

@@ -75,9 +75,9 @@ func K8sManifest(t Task, o K8sOptions, indices []int, attempts map[int]int) ([]b
 	for _, i := range indices {
 		plan = append(plan, fmt.Sprintf("%d:%s:%d", i, t.Cells[i].ID, attempts[i]+t.maxAttempts()))
 	}
-	args := []string{"--out", shellWord(runPath)}
+	args := []string{"--out", ShellQuote(runPath)}
 	for _, a := range t.Args {
-		args = append(args, shellWord(a))
+		args = append(args, ShellQuote(a))
 	}
 	script := fmt.Sprintf(`set -eu
 # completion index -> cell index:cell id:max attempts
@@ -87,7 +87,7 @@ IFS=: read -r i id max <<EOF
 $1
 EOF
 exec xcbench run %s --cell "$i" --cell-id "$id" --max-attempts "$max" %s
-`, strings.Join(plan, " "), shellWord(gridPath), strings.Join(args, " "))
+`, strings.Join(plan, " "), ShellQuote(gridPath), strings.Join(args, " "))
 
 	var env []map[string]any
 	for _, kv := range t.Env {
@@ -202,7 +202,7 @@ func WriteK8s(t Task, o K8sOptions, states []CellState) (Submission, error) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return Submission{}, fmt.Errorf("executor: %w", err)
 	}
-	sub := Submission{Executor: "k8s", Script: path, Cells: idx, Time: time.Now().UTC()}
+	sub := Submission{Executor: "k8s", Script: path, Command: t.Command, Cells: idx, IDs: cellIDs(t, idx), Time: time.Now().UTC()}
 	return sub, appendSubmission(t.Run, sub)
 }
 

@@ -30,6 +30,9 @@ type Task struct {
 	// GOMLX_* variables at submission, so a site that submits with
 	// --export=NONE still expands the same grid and finds the plugins.
 	Env []string
+	// Command is the submitting command line, logged so `xcbench status`
+	// can print it: run again, it submits only what is left.
+	Command string
 	// Name is the grid's name (job names).
 	Name string
 	// Cells is the expanded grid; task index i runs Cells[i].
@@ -93,9 +96,9 @@ func SlurmScript(t Task, o SlurmOptions, indices []int, attempts map[int]int) (s
 	var b strings.Builder
 	sb := func(format string, a ...any) { fmt.Fprintf(&b, "#SBATCH "+format+"\n", a...) }
 	b.WriteString("#!/bin/bash\n")
-	sb("--job-name=%s", shellWord("xcbench-"+t.Name))
+	sb("--job-name=%s", ShellQuote("xcbench-"+t.Name))
 	sb("--array=%s", array)
-	sb("--output=%s", shellWord(filepath.Join(t.Run, "executor", "logs", "%A_%a.out")))
+	sb("--output=%s", ShellQuote(filepath.Join(t.Run, "executor", "logs", "%A_%a.out")))
 	sb("--open-mode=append")
 	sb("--requeue")
 	sb("--signal=B:USR1@%d", warn)
@@ -103,13 +106,13 @@ func SlurmScript(t Task, o SlurmOptions, indices []int, attempts map[int]int) (s
 		sb("--cpus-per-task=%d", o.CPUsPerCell)
 	}
 	if o.Partition != "" {
-		sb("--partition=%s", shellWord(o.Partition))
+		sb("--partition=%s", ShellQuote(o.Partition))
 	}
 	if o.Time != "" {
-		sb("--time=%s", shellWord(o.Time))
+		sb("--time=%s", ShellQuote(o.Time))
 	}
 	if o.Mem != "" {
-		sb("--mem=%s", shellWord(o.Mem))
+		sb("--mem=%s", ShellQuote(o.Mem))
 	}
 	if o.GPUsPerCell > 0 {
 		sb("--gres=gpu:%d", o.GPUsPerCell)
@@ -128,20 +131,20 @@ func SlurmScript(t Task, o SlurmOptions, indices []int, attempts map[int]int) (s
 # for real exits 1 and is not requeued.
 set -u
 cd %s || exit 1
-`, t.Grid, warn, shellWord(t.Dir))
+`, t.Grid, warn, ShellQuote(t.Dir))
 	for _, kv := range t.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		if !validEnvName(k) {
 			continue
 		}
-		fmt.Fprintf(&b, "export %s=%s\n", k, shellWord(v))
+		fmt.Fprintf(&b, "export %s=%s\n", k, ShellQuote(v))
 	}
 	b.WriteString("ids=(")
 	for i, c := range t.Cells {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(shellWord(c.ID))
+		b.WriteString(ShellQuote(c.ID))
 	}
 	b.WriteString(")\nmax_attempts=(")
 	for i := range t.Cells {
@@ -151,10 +154,10 @@ cd %s || exit 1
 		b.WriteString(strconv.Itoa(attempts[i] + t.maxAttempts()))
 	}
 	b.WriteString(")\n")
-	cmd := []string{shellWord(t.Binary), "run", shellWord(t.Grid), "--out", shellWord(t.Run),
+	cmd := []string{ShellQuote(t.Binary), "run", ShellQuote(t.Grid), "--out", ShellQuote(t.Run),
 		`--cell "$i"`, `--cell-id "${ids[$i]}"`, `--max-attempts "${max_attempts[$i]}"`}
 	for _, a := range t.Args {
-		cmd = append(cmd, shellWord(a))
+		cmd = append(cmd, ShellQuote(a))
 	}
 	fmt.Fprintf(&b, `i=${SLURM_ARRAY_TASK_ID:?not a Slurm array task}
 warned=0
@@ -210,7 +213,7 @@ func SubmitSlurm(ctx context.Context, t Task, o SlurmOptions, states []CellState
 	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
 		return Submission{}, fmt.Errorf("executor: sbatch %s: unexpected output %q", path, out)
 	}
-	sub := Submission{Executor: "slurm", JobID: id, Script: path, Cells: idx, Time: time.Now().UTC()}
+	sub := Submission{Executor: "slurm", JobID: id, Script: path, Command: t.Command, Cells: idx, IDs: cellIDs(t, idx), Time: time.Now().UTC()}
 	return sub, appendSubmission(t.Run, sub)
 }
 
@@ -218,48 +221,46 @@ func SubmitSlurm(ctx context.Context, t Task, o SlurmOptions, states []CellState
 var ErrNothingToSubmit = errors.New("nothing to submit: every cell is done, running or already queued")
 
 // SlurmQueue asks Slurm about the run's submitted array tasks: squeue for
-// those still queued or running (state in CellState.Queue terms), then
-// sacct, when accounting is on, for how the others ended. Both maps are
-// keyed by cell index, the latest submission winning; a missing or failing
-// command leaves its map empty and is reported in notes.
-func SlurmQueue(ctx context.Context, subs []Submission) (queued, ended map[int]string, notes []string) {
-	queued, ended = map[int]string{}, map[int]string{}
+// those still queued or running, then sacct, when accounting is on, for
+// how the others ended. Both maps are keyed by cell id, the latest
+// submission winning; a missing or failing command leaves its map empty
+// and says so in notes.
+func SlurmQueue(ctx context.Context, subs []Submission) (queued, ended map[string]string, notes []string) {
+	queued, ended = map[string]string{}, map[string]string{}
 	var ids []string
-	order := map[string]int{}
+	byJob := map[string]int{}
 	for i, s := range subs {
 		if s.Executor == "slurm" && s.JobID != "" {
 			ids = append(ids, s.JobID)
-			order[s.JobID] = i
+			byJob[s.JobID] = i
 		}
 	}
 	if len(ids) == 0 {
 		return
 	}
-	parse := func(out []byte, into map[int]string) {
-		rank := map[int]int{}
+	parse := func(out []byte, into map[string]string) {
+		rank := map[string]int{}
 		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			f := strings.Split(strings.TrimSpace(line), "|")
 			if len(f) < 2 {
 				continue
 			}
 			job, task, ok := strings.Cut(f[0], "_")
-			if !ok {
-				continue
-			}
 			idx, err := strconv.Atoi(task)
-			if err != nil {
-				continue // "[3-5%2]": tasks not yet split off; squeue -r lists them split
-			}
-			r := order[job]
-			if old, seen := rank[idx]; seen && old > r {
-				continue
-			}
+			si, known := byJob[job]
 			state := strings.Fields(f[1]) // "CANCELLED by 0" -> CANCELLED
-			if len(state) == 0 {
+			if !ok || err != nil || !known || len(state) == 0 {
+				continue // "123_[3-5%2]": not yet split off; squeue -r lists tasks split
+			}
+			id := subs[si].cellID(idx)
+			if id == "" {
 				continue
 			}
-			rank[idx] = r
-			into[idx] = state[0]
+			if old, seen := rank[id]; seen && old > si {
+				continue
+			}
+			rank[id] = si
+			into[id] = state[0]
 		}
 	}
 	joined := strings.Join(ids, ",")
@@ -290,8 +291,8 @@ func firstLine(s string) string {
 	return s
 }
 
-// shellWord quotes s for bash unless it is plainly safe.
-func shellWord(s string) string {
+// ShellQuote quotes s for sh and bash unless it is plainly safe.
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@%+", r))
 	}) < 0 {

@@ -201,11 +201,33 @@ func BeginCell(ctx context.Context, s *results.Store, cell grid.Cell, maxAttempt
 
 // Submission is one line of RUN/executor/submissions.jsonl.
 type Submission struct {
-	Executor string    `json:"executor"`
-	JobID    string    `json:"job_id,omitempty"`
-	Script   string    `json:"script"`
-	Cells    []int     `json:"cells"`
-	Time     time.Time `json:"time"`
+	Executor string `json:"executor"`
+	JobID    string `json:"job_id,omitempty"`
+	Script   string `json:"script"`
+	Command  string `json:"command,omitempty"`
+	// Cells are the submitted cells' indices in the expanded grid (the
+	// array task ids) and IDs their cell ids, in the same order.
+	Cells []int     `json:"cells"`
+	IDs   []string  `json:"ids"`
+	Time  time.Time `json:"time"`
+}
+
+// cellID is the id of the cell submitted as task index ("" if none).
+func (s Submission) cellID(index int) string {
+	for i, c := range s.Cells {
+		if c == index && i < len(s.IDs) {
+			return s.IDs[i]
+		}
+	}
+	return ""
+}
+
+func cellIDs(t Task, idx []int) []string {
+	out := make([]string, len(idx))
+	for i, k := range idx {
+		out[i] = t.Cells[k].ID
+	}
+	return out
 }
 
 func submissionsPath(run string) string { return filepath.Join(run, "executor", "submissions.jsonl") }

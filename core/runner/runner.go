@@ -279,20 +279,31 @@ func (r *Runner) dataset(ctx context.Context, spec grid.Spec) (string, *data.Dat
 		sum := sha256.Sum256(b)
 		dir = filepath.Join(r.o.Store.Dir, "datasets", spec.Dataset.Name+"-"+hex.EncodeToString(sum[:4]))
 		if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
-			tmp := dir + ".tmp"
-			os.RemoveAll(tmp)
-			if err := os.MkdirAll(tmp, 0o755); err != nil {
+			// Processes sharing the run folder (shards, cluster tasks) may
+			// generate the same set at once: each writes its own temporary
+			// folder and the first rename wins (the sets are identical).
+			if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 				return "", nil, err
 			}
+			tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp*")
+			if err != nil {
+				return "", nil, err
+			}
+			defer os.RemoveAll(tmp)
 			if err := r.o.Synth(ctx, spec.Dataset.Synth, tmp); err != nil {
 				return "", nil, fmt.Errorf("dataset %s: synth: %w", spec.Dataset.Name, err)
 			}
 			if err := os.WriteFile(filepath.Join(tmp, ".complete"), b, 0o644); err != nil {
 				return "", nil, err
 			}
-			os.RemoveAll(dir)
 			if err := os.Rename(tmp, dir); err != nil {
-				return "", nil, err
+				if _, serr := os.Stat(filepath.Join(dir, ".complete")); serr != nil {
+					// Not another process's finished set: a leftover.
+					os.RemoveAll(dir)
+					if err := os.Rename(tmp, dir); err != nil {
+						return "", nil, err
+					}
+				}
 			}
 		}
 	}
