@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): installs what the tests need
-# (Go 1.26, protoc for the generated-code drift check), then vets and tests
-# everything. Tests that need ../shared/data skip when it is absent.
+# (Go 1.26, protoc for the generated-code drift check, a single-node Slurm
+# for the cluster test), then vets and tests everything. Tests that need
+# ../shared/data skip when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(scripts/ensure-go.sh):$PATH"
@@ -9,6 +10,18 @@ if ! command -v protoc >/dev/null 2>&1; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq protobuf-compiler >/dev/null
 fi
+# A single-node Slurm for the cluster end-to-end test (cmd/xcbench
+# TestSlurmEndToEnd); stopped again at exit if this script started it. If it
+# cannot start, that test skips and says why.
+slurm_started=""
+if ! sinfo -h >/dev/null 2>&1; then
+  if scripts/slurm-local.sh start; then
+    slurm_started=1
+  else
+    echo "test.sh: WARNING: no local Slurm; the Slurm end-to-end test will skip" >&2
+  fi
+fi
+trap '[ -n "$slurm_started" ] && scripts/slurm-local.sh stop' EXIT
 export GOMLX_NO_AUTO_INSTALL=1
 go vet ./...
 go test -count=1 -timeout 15m ./...
