@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,31 +57,9 @@ func TestSlurmEndToEnd(t *testing.T) {
 		t.Skip("submits real Slurm jobs")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	for pkg, out := range map[string]string{".": "xcbench", "./testdata/gateplugin": "xcbench-plugin-gate"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, out), pkg)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-		}
-	}
-	gridFile := filepath.Join(dir, "grid.yaml")
-	if err := os.WriteFile(gridFile, []byte(slurmGrid), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	g, err := grid.Load(gridFile, grid.LoadOptions{Environ: []string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells, err := grid.Expand(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gi := -1
-	for i, c := range cells {
-		if c.Spec.Sampler.Name == "gate" {
-			gi = i
-		}
-	}
+	bin := buildBins(t, dir)
+	gridFile, cells := writeGrid(t, dir, slurmGrid)
+	gi := gateCell(cells)
 	gate := filepath.Join(dir, "gate")
 	env := append(os.Environ(), "XCBENCH_PLUGIN_PATH="+bin)
 	xcbench := func(env []string, args ...string) (string, string) {
@@ -235,5 +215,103 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// buildBins builds xcbench and the gate plugin into dir/bin.
+func buildBins(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "bin")
+	for pkg, out := range map[string]string{".": "xcbench", "./testdata/gateplugin": "xcbench-plugin-gate"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, out), pkg)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+	}
+	return bin
+}
+
+func gateCell(cells []grid.Cell) int {
+	for i, c := range cells {
+		if c.Spec.Sampler.Name == "gate" {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestCellTaskSignals runs one cell as a cluster task would (--cell), no
+// Slurm needed: SIGTERM and SIGUSR1 mid-run each stop it with exit status
+// 75, its lease released and the cell resumable; the next run resumes it
+// from its checkpoint and ends with the records of an uninterrupted run.
+func TestCellTaskSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := buildBins(t, dir)
+	gridFile, cells := writeGrid(t, dir, slurmGrid)
+	gi := gateCell(cells)
+	gate := filepath.Join(dir, "gate")
+	run := filepath.Join(dir, "run")
+	env := append(os.Environ(), "XCBENCH_PLUGIN_PATH="+bin, "XCBENCH_TEST_GATE="+gate)
+	task := func() *exec.Cmd {
+		cmd := exec.Command(filepath.Join(bin, "xcbench"), "run", gridFile, "--out", run,
+			"--cell", strconv.Itoa(gi), "--cell-id", cells[gi].ID)
+		cmd.Dir, cmd.Env = dir, env
+		return cmd
+	}
+	store, _ := results.Open(run)
+	var epoch0 time.Time
+	for n, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGUSR1} {
+		os.Remove(gate + ".waiting")
+		cmd := task()
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the cell held after epoch 0", func() bool {
+			_, err := os.Stat(gate + ".waiting")
+			return err == nil
+		})
+		cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != executor.ExitInterrupted {
+			t.Fatalf("%v: %v, want exit status %d\n%s", sig, err, executor.ExitInterrupted, stderr.String())
+		}
+		st := executor.Survey(store, cells, time.Now())[gi]
+		if st.State != executor.StateInterrupted || st.Epoch != 0 || st.Attempts != n+1 {
+			t.Fatalf("after %v: %+v, want interrupted at epoch 0", sig, st)
+		}
+		recs, _ := store.Cell(cells[gi].ID).Records()
+		if n == 0 {
+			epoch0 = recs[0].Time
+		} else if len(recs) != 1 || !recs[0].Time.Equal(epoch0) {
+			t.Fatalf("resume after %v redid epoch 0", sig)
+		}
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := task().CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+	recs, _ := store.Cell(cells[gi].ID).Records()
+	if st, _ := store.Cell(cells[gi].ID).Status(); st.State != results.StateDone || len(recs) != 3 || !recs[0].Time.Equal(epoch0) {
+		t.Fatalf("final: %+v, %d records", st, len(recs))
+	}
+	// The same cell run straight through (gate open) gives the same numbers.
+	local := filepath.Join(dir, "local")
+	cmd := exec.Command(filepath.Join(bin, "xcbench"), "run", gridFile, "--out", local, "--cell", strconv.Itoa(gi))
+	cmd.Dir, cmd.Env = dir, env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("straight run: %v\n%s", err, out)
+	}
+	ls, _ := results.Open(local)
+	want, _ := ls.Cell(cells[gi].ID).Records()
+	if comparable(recs) != comparable(want) {
+		t.Errorf("resumed records differ from a straight run:\n got %s\nwant %s", comparable(recs), comparable(want))
 	}
 }
