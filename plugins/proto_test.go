@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,10 +56,35 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 	}
 }
 
+// TestGeneratedPythonIsCurrent regenerates the Python message classes of
+// the Python SDK with protoc --python_out (Debian's protoc 3.21, matching
+// Debian's python3-protobuf) and fails when the committed file differs.
+func TestGeneratedPythonIsCurrent(t *testing.T) {
+	if _, err := exec.LookPath("protoc"); err != nil {
+		t.Skip("protoc not installed (apt-get install -y protobuf-compiler); CI installs it")
+	}
+	tmp := t.TempDir()
+	if out, err := exec.Command("protoc", "-I", "proto", "--python_out="+tmp, "proto/xcbench/plugin/v1/plugin.proto").CombinedOutput(); err != nil {
+		t.Fatalf("protoc: %v\n%s", err, out)
+	}
+	const rel = "xcbench/plugin/v1/plugin_pb2.py"
+	want, err := os.ReadFile(filepath.Join(tmp, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join("python", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(stripVersions(got), stripVersions(want)) {
+		t.Errorf("plugins/python/%s is stale: run go generate ./plugins and commit", rel)
+	}
+}
+
 func stripVersions(b []byte) []byte {
 	var out [][]byte
 	for _, l := range bytes.Split(b, []byte("\n")) {
-		if bytes.HasPrefix(l, []byte("// \tprotoc ")) || bytes.HasPrefix(l, []byte("// - protoc ")) {
+		if bytes.HasPrefix(l, []byte("// \tprotoc ")) || bytes.HasPrefix(l, []byte("// - protoc ")) || bytes.HasPrefix(l, []byte("# Protobuf Python Version")) {
 			continue
 		}
 		out = append(out, l)
@@ -258,26 +284,42 @@ func breakingChanges(old, cur *descriptorpb.FileDescriptorProto) []string {
 	return out
 }
 
-// TestOnlyAdaptersImportTheWire keeps grpc and the generated code behind
-// plugins/sdk: components and core code against the sdk interfaces only.
-func TestOnlyAdaptersImportTheWire(t *testing.T) {
-	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../...").Output()
+// contractPackages must never depend on the wire, directly or through
+// anything they import: core, the contract (plugins/sdk), the registry and
+// the components are built against the interfaces only.
+var contractPackages = []string{"../core/...", "./sdk", "./registry", "./plugintest/toy",
+	"../samplers/...", "../encoders/...", "../classifiers/...", "../reports/..."}
+
+// wireDeps lists the transitive dependencies of pkgs (go list -deps) that
+// belong to the wire: grpc, protobuf, go-plugin, the generated code and
+// the adapters.
+func wireDeps(t *testing.T, pkgs ...string) []string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list", "-deps", "-f", "{{.ImportPath}}"}, pkgs...)...).CombinedOutput()
 	if err != nil {
-		t.Skipf("go list: %v", err)
+		t.Fatalf("go list -deps %v: %v\n%s", pkgs, err, out)
 	}
 	const mod = "github.com/xcbench/xcbench/"
-	allowed := map[string]bool{mod + "plugins": true, mod + "plugins/sdk": true, mod + "plugins/host": true, mod + "plugins/plugintest": true}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) == 0 || allowed[fields[0]] || strings.Contains(fields[0], "/testdata/") {
-			continue
+	var bad []string
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, "google.golang.org/grpc") || strings.HasPrefix(p, "google.golang.org/protobuf") ||
+			strings.HasPrefix(p, "github.com/hashicorp/go-plugin") || strings.HasPrefix(p, "github.com/golang/protobuf") ||
+			p == mod+"plugins/pluginv1" || p == mod+"plugins/wire" || p == mod+"plugins/host" {
+			bad = append(bad, p)
 		}
-		for _, imp := range fields[1:] {
-			if imp == mod+"plugins/pluginv1" || imp == "google.golang.org/grpc" || strings.HasPrefix(imp, "github.com/hashicorp/go-plugin") {
-				if fields[0] != mod+"plugins/pluginv1" {
-					t.Errorf("%s imports %s; use the plugins/sdk interfaces", fields[0], imp)
-				}
-			}
-		}
+	}
+	return bad
+}
+
+// TestContractDoesNotPullTheWire checks the transitive closure, not just
+// direct imports: one innocent-looking import of a package that uses
+// plugins/wire would drag grpc and go-plugin into core again.
+func TestContractDoesNotPullTheWire(t *testing.T) {
+	if bad := wireDeps(t, contractPackages...); len(bad) > 0 {
+		t.Fatalf("%v depend on the wire: %s; import plugins/sdk only", contractPackages, strings.Join(bad, ", "))
+	}
+	// The check itself must see the wire where it is.
+	if bad := wireDeps(t, "./wire"); !slices.Contains(bad, "google.golang.org/grpc") || !slices.Contains(bad, "github.com/hashicorp/go-plugin") {
+		t.Fatalf("wireDeps(./wire) = %v: the check cannot see grpc or go-plugin", bad)
 	}
 }

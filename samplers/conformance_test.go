@@ -11,6 +11,7 @@ import (
 	_ "github.com/xcbench/xcbench/samplers/ance"
 	_ "github.com/xcbench/xcbench/samplers/ngame"
 	_ "github.com/xcbench/xcbench/samplers/random"
+	_ "github.com/xcbench/xcbench/samplers/tasb"
 )
 
 // TestConformance runs the plugin conformance kit against every built-in
@@ -30,6 +31,9 @@ func TestConformance(t *testing.T) {
 		{"ngame", `{"refresh_start":1,"refresh_interval":1,"curriculum_epochs":[1],"doc_source":"fresh"}`},
 		{"ance", `{"refresh_start":1,"refresh_interval":1,"negatives":2,"depth":4,"index":"exact"}`},
 		{"ance", `{"refresh_start":0,"refresh_interval":1,"negatives":2,"depth":5,"index":"hnsw","stale":false,"pick":"sample"}`},
+		{"ance", `{"refresh_start":1,"refresh_interval":1,"negatives":3,"depth":5,"index":"exact","uniform_fraction":0.34,"skip_top":1}`},
+		{"tasb", `{}`},
+		{"tasb", `{"features":"encoder","cluster_size":8}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+tc.params, func(t *testing.T) {

@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(scripts/ensure-go.sh):$PATH"
 export GOMLX_NO_AUTO_INSTALL=1
-mkdir -p bin
-go build -o bin/xcbench ./cmd/xcbench
+scripts/build.sh >/dev/null
+# run prints the comparison table when the grid is done.
 bin/xcbench run experiments/quickstart.yaml --out runs/quickstart "$@"
-bin/xcbench report runs/quickstart --format term

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): installs what the tests need
-# (Go 1.26, protoc for the generated-code drift check, a single-node Slurm
-# for the cluster test), then vets and tests everything. Tests that need
+# (Go 1.26, protoc, the Python plugin runtime, a single-node Slurm for the
+# cluster test), then vets and tests everything. Tests that need
 # ../shared/data skip when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(scripts/ensure-go.sh):$PATH"
-if ! command -v protoc >/dev/null 2>&1; then
+# protoc checks the committed generated code (Go and Python); Debian's
+# python3-grpcio, python3-protobuf and python3-numpy run the Python example
+# plugin through the conformance kit (plugins/python), which then must not skip.
+if ! command -v protoc >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import grpc, google.protobuf, numpy' >/dev/null 2>&1; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq protobuf-compiler >/dev/null
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq protobuf-compiler python3-grpcio python3-protobuf python3-numpy >/dev/null
 fi
 # A single-node Slurm for the cluster end-to-end test (cmd/xcbench
 # TestSlurmEndToEnd); stopped again at exit if this script started it. If it
@@ -22,6 +25,7 @@ if ! sinfo -h >/dev/null 2>&1; then
   fi
 fi
 trap '[ -n "$slurm_started" ] && scripts/slurm-local.sh stop' EXIT
+export XCBENCH_REQUIRE_PYTHON=1
 export GOMLX_NO_AUTO_INSTALL=1
 go vet ./...
 go test -count=1 -timeout 15m ./...

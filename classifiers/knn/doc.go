@@ -1,9 +1,8 @@
 // Package knn is the encoder-only ("M1") classifier: it scores every label
 // of a document by the cosine between the document's embedding and the
 // label's embedding and returns the k best, through a core/ann index (exact
-// or HNSW) over the label embeddings given to Train. It also holds what the
-// other embedding classifiers share: index construction from params,
-// strict parameter decoding with a documented schema, and sdk.Matrix
-// loading and normalisation. Same inputs and seed give identical
-// predictions; ties rank the lower label id first.
+// or HNSW) over the label embeddings given to Train. Its Params (the index
+// settings) are embedded by classifiers/ova, whose first stage is the same
+// kNN. Same inputs and seed give identical predictions; ties rank the lower
+// label id first.
 package knn

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/plugins/registry"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
@@ -38,7 +39,7 @@ type Classifier struct {
 	p          Params
 	seed       uint64
 	configured bool
-	index      Index
+	index      ann.Index
 	dim        int
 }
 
@@ -49,19 +50,19 @@ func (c *Classifier) Describe(ctx context.Context) (sdk.Info, error) {
 	d := DefaultParams()
 	return sdk.Info{
 		Name: Name, Kind: sdk.KindClassifier, Version: Version, APIVersions: []int{sdk.APIVersion},
-		ConfigSchema: Schema(
-			SchemaParam{Name: "index", Type: "string", Default: d.Index, Doc: "label index: exact (brute-force cosine) or hnsw (core/ann)"},
-			SchemaParam{Name: "m", Type: "int", Default: d.M, Doc: "HNSW graph degree"},
-			SchemaParam{Name: "ef_construction", Type: "int", Default: d.EfConstruction, Doc: "HNSW build beam width"},
-			SchemaParam{Name: "ef_search", Type: "int", Default: d.EfSearch, Doc: "HNSW search beam width (raised to k when smaller)"},
-			SchemaParam{Name: "threads", Type: "int", Default: d.Threads, Doc: "search threads; 0 = GOMAXPROCS"},
+		ConfigSchema: sdk.Schema(
+			sdk.Param{Name: "index", Type: "string", Default: d.Index, Doc: "label index: exact (brute-force cosine) or hnsw (core/ann)"},
+			sdk.Param{Name: "m", Type: "int", Default: d.M, Doc: "HNSW graph degree"},
+			sdk.Param{Name: "ef_construction", Type: "int", Default: d.EfConstruction, Doc: "HNSW build beam width"},
+			sdk.Param{Name: "ef_search", Type: "int", Default: d.EfSearch, Doc: "HNSW search beam width (raised to k when smaller)"},
+			sdk.Param{Name: "threads", Type: "int", Default: d.Threads, Doc: "search threads; 0 = GOMAXPROCS"},
 		),
 	}, nil
 }
 
 func (c *Classifier) Configure(ctx context.Context, cfg sdk.Config) error {
 	p := DefaultParams()
-	if err := DecodeParams(cfg.Params, &p); err != nil {
+	if err := sdk.DecodeParams(cfg.Params, &p); err != nil {
 		return fmt.Errorf("knn: %w", err)
 	}
 	if err := p.validate(); err != nil {
@@ -81,9 +82,9 @@ func (p Params) validate() error {
 	return nil
 }
 
-// IndexConfig is the index these params describe.
-func (p Params) IndexConfig(seed uint64) IndexConfig {
-	return IndexConfig{Kind: p.Index, M: p.M, EfConstruction: p.EfConstruction, EfSearch: p.EfSearch, Threads: p.Threads, Seed: seed}
+// IndexConfig is the core/ann index these params describe.
+func (p Params) IndexConfig(seed uint64) ann.Config {
+	return ann.Config{Kind: p.Index, M: p.M, EfConstruction: p.EfConstruction, EfSearch: p.EfSearch, Threads: p.Threads, Seed: seed}
 }
 
 // Train indexes the label embeddings; document embeddings are not needed.
@@ -92,14 +93,14 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (sdk.TrainSta
 		return sdk.TrainStats{}, fmt.Errorf("knn: train: %w", sdk.ErrNotConfigured)
 	}
 	start := time.Now()
-	lab, err := LoadMatrix(in.Labels)
+	lab, err := sdk.LoadMatrix(in.Labels)
 	if err != nil {
 		return sdk.TrainStats{}, fmt.Errorf("knn: train: labels: %w", err)
 	}
 	if lab.Rows == 0 || lab.Cols == 0 {
 		return sdk.TrainStats{}, fmt.Errorf("knn: train: empty label embeddings (%dx%d)", lab.Rows, lab.Cols)
 	}
-	idx, err := BuildIndex(ctx, c.p.IndexConfig(c.seed), Normalized(lab.Data, lab.Rows, lab.Cols), lab.Rows, lab.Cols)
+	idx, err := ann.Build(ctx, c.p.IndexConfig(c.seed), ann.Normalized(lab.Data, lab.Rows, lab.Cols), lab.Rows, lab.Cols)
 	if err != nil {
 		return sdk.TrainStats{}, fmt.Errorf("knn: train: %w", err)
 	}
@@ -112,7 +113,7 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 	if c.index == nil {
 		return sdk.TopK{}, fmt.Errorf("knn: predict %s: %w (Train first)", split, sdk.ErrNotConfigured)
 	}
-	d, err := LoadMatrix(docs)
+	d, err := sdk.LoadMatrix(docs)
 	if err != nil {
 		return sdk.TopK{}, fmt.Errorf("knn: predict %s: %w", split, err)
 	}
@@ -122,7 +123,7 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 	if k <= 0 {
 		return sdk.TopK{}, fmt.Errorf("knn: predict %s: k = %d", split, k)
 	}
-	ids, scores, err := c.index.Search(ctx, Normalized(d.Data, d.Rows, d.Cols), d.Rows, k)
+	ids, scores, err := c.index.Search(ctx, ann.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k)
 	if err != nil {
 		return sdk.TopK{}, fmt.Errorf("knn: predict %s: %w", split, err)
 	}

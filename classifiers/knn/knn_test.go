@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/core/npy"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
@@ -26,8 +27,8 @@ func randMatrix(seed uint64, rows, cols int) sdk.Matrix {
 
 // brute ranks labels by cosine, ties by lower id.
 func brute(docs, labels sdk.Matrix, k int) sdk.TopK {
-	x := Normalized(docs.Data, docs.Rows, docs.Cols)
-	z := Normalized(labels.Data, labels.Rows, labels.Cols)
+	x := ann.Normalized(docs.Data, docs.Rows, docs.Cols)
+	z := ann.Normalized(labels.Data, labels.Rows, labels.Cols)
 	out := sdk.TopK{Rows: docs.Rows, K: k}
 	for i := 0; i < docs.Rows; i++ {
 		type ls struct {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/xcbench/xcbench/classifiers/fusion"
-	"github.com/xcbench/xcbench/classifiers/knn"
+	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
@@ -56,17 +56,17 @@ func benchClassifier(b *testing.B, dim int, index, mode string) (*Classifier, []
 	}
 	p := DefaultParams()
 	p.Index, p.Fusion, p.M, p.EfConstruction, p.EfSearch = index, mode, 16, 100, 128
-	c := &Classifier{p: p, dim: dim, z: z, wn: knn.Normalized(w, benchLabels, dim), inv: make([]float32, benchLabels)}
+	c := &Classifier{p: p, dim: dim, z: z, wn: ann.Normalized(w, benchLabels, dim), inv: make([]float32, benchLabels)}
 	for i := range c.inv {
 		c.inv[i] = 1 + 3*rng.Float32()
 	}
 	start := time.Now()
 	var err error
 	icfg := p.IndexConfig(1)
-	if c.knnIdx, err = knn.BuildIndex(ctx, icfg, c.z, benchLabels, dim); err != nil {
+	if c.knnIdx, err = ann.Build(ctx, icfg, c.z, benchLabels, dim); err != nil {
 		b.Fatal(err)
 	}
-	if c.clfIdx, err = knn.BuildIndex(ctx, icfg, c.wn, benchLabels, dim); err != nil {
+	if c.clfIdx, err = ann.Build(ctx, icfg, c.wn, benchLabels, dim); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%s: both index builds for %d x %d: %v", index, benchLabels, dim, time.Since(start))
@@ -117,7 +117,7 @@ func BenchmarkPredict(b *testing.B) {
 						if mode == "knn" {
 							_, err = (&knnOnly{c}).predict(ctx, q, nq)
 						} else {
-							_, err = c.predict(ctx, q, nq, 100, mode)
+							_, err = c.predict(ctx, q, nq, 100, mode, nil)
 						}
 						if err != nil {
 							b.Fatal(err)

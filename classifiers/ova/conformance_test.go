@@ -20,9 +20,9 @@ func TestConformance(t *testing.T) {
 	if err := synth.Write(dir, ds); err != nil {
 		t.Fatal(err)
 	}
-	for _, fusion := range []string{"tree", "sum"} {
-		t.Run(fusion, func(t *testing.T) {
-			cfg := sdk.Config{Seed: 3, Params: json.RawMessage(`{"batch_size": 64, "fusion": "` + fusion + `", "num_nbrs": 10}`),
+	for _, extra := range []string{`"fusion": "tree"`, `"fusion": "sum"`, `"fusion": "tree", "doc_neighbours": 5`} {
+		t.Run(extra, func(t *testing.T) {
+			cfg := sdk.Config{Seed: 3, Params: json.RawMessage(`{"batch_size": 64, "num_nbrs": 10, ` + extra + `}`),
 				Dataset: sdk.Dataset{Dir: dir, Options: json.RawMessage(`{"cache_dir": "-"}`)}}
 			plugintest.TestClassifier(t, func() sdk.Classifier { return New() }, cfg, plugintest.ClassifierOptions{Dim: 16, K: 12})
 		})

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/xcbench/xcbench/classifiers/knn"
+	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
@@ -23,12 +23,12 @@ func PredictWith(ctx context.Context, c *Classifier, docs sdk.Matrix, k int, mod
 	default:
 		return sdk.TopK{}, fmt.Errorf("ova: predict: unknown fusion %q", mode)
 	}
-	d, err := knn.LoadMatrix(docs)
+	d, err := sdk.LoadMatrix(docs)
 	if err != nil {
 		return sdk.TopK{}, err
 	}
 	if d.Cols != c.dim {
 		return sdk.TopK{}, fmt.Errorf("ova: predict: doc dim %d, trained on %d", d.Cols, c.dim)
 	}
-	return c.predict(ctx, knn.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, mode)
+	return c.predict(ctx, ann.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, mode, nil)
 }

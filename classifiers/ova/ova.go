@@ -9,8 +9,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/xcbench/xcbench/classifiers/docknn"
 	"github.com/xcbench/xcbench/classifiers/fusion"
-	"github.com/xcbench/xcbench/classifiers/knn"
+	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/core/cluster"
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/plugins/registry"
@@ -36,9 +37,11 @@ type Classifier struct {
 
 	dim    int
 	z, wn  []float32 // normalised label embeddings and classifier vectors
-	knnIdx knn.Index
-	clfIdx knn.Index
+	knnIdx ann.Index
+	clfIdx ann.Index
 	tree   *fusion.Tree
+	// voter scores doc-kNN votes (nil unless doc_neighbours > 0).
+	voter *docknn.Voter
 }
 
 // New returns an unconfigured classifier.
@@ -46,7 +49,7 @@ func New() *Classifier { return &Classifier{p: DefaultParams()} }
 
 func (c *Classifier) Describe(ctx context.Context) (sdk.Info, error) {
 	return sdk.Info{Name: Name, Kind: sdk.KindClassifier, Version: Version,
-		APIVersions: []int{sdk.APIVersion}, ConfigSchema: knn.Schema(schema()...)}, nil
+		APIVersions: []int{sdk.APIVersion}, ConfigSchema: sdk.Schema(schema()...)}, nil
 }
 
 // Configure decodes the params and loads the dataset's training labels.
@@ -55,7 +58,7 @@ func (c *Classifier) Configure(ctx context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	ds, err := knn.OpenDataset(ctx, cfg.Dataset)
+	ds, err := data.OpenFor(cfg.Dataset)
 	if err != nil {
 		return fmt.Errorf("ova: configure: %w", err)
 	}
@@ -74,7 +77,7 @@ func (c *Classifier) ConfigureDataset(ctx context.Context, cfg sdk.Config, ds *d
 
 func decode(cfg sdk.Config) (Params, error) {
 	p := DefaultParams()
-	if err := knn.DecodeParams(cfg.Params, &p); err != nil {
+	if err := sdk.DecodeParams(cfg.Params, &p); err != nil {
 		return p, fmt.Errorf("ova: %w", err)
 	}
 	if err := p.validate(); err != nil {
@@ -118,11 +121,11 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 		return st, fmt.Errorf("ova: train: %w", sdk.ErrNotConfigured)
 	}
 	start := time.Now()
-	docs, err := knn.LoadMatrix(in.TrainDocs)
+	docs, err := sdk.LoadMatrix(in.TrainDocs)
 	if err != nil {
 		return st, fmt.Errorf("ova: train: train docs: %w", err)
 	}
-	labs, err := knn.LoadMatrix(in.Labels)
+	labs, err := sdk.LoadMatrix(in.Labels)
 	if err != nil {
 		return st, fmt.Errorf("ova: train: labels: %w", err)
 	}
@@ -136,8 +139,8 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 		return st, fmt.Errorf("ova: train: doc dim %d, label dim %d", docs.Cols, labs.Cols)
 	}
 	D := docs.Cols
-	x := knn.Normalized(docs.Data, docs.Rows, D)
-	z := knn.Normalized(labs.Data, labs.Rows, D)
+	x := ann.Normalized(docs.Data, docs.Rows, D)
+	z := ann.Normalized(labs.Data, labs.Rows, D)
 	epochs := c.p.Epochs
 	if in.Epochs > 0 {
 		epochs = in.Epochs
@@ -167,11 +170,20 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 	threads := c.p.Threads
 	icfg := c.p.IndexConfig(c.seed)
 	c.dim, c.z = D, z
-	c.knnIdx, err = knn.BuildIndex(ctx, icfg, z, labs.Rows, D)
+	c.knnIdx, err = ann.Build(ctx, icfg, z, labs.Rows, D)
 	if err != nil {
 		return st, fmt.Errorf("ova: train: label index: %w", err)
 	}
-	tr := newTrainer(c.p, c.seed, x, y, z, D, threads)
+	c.voter = nil
+	if c.p.DocNeighbours > 0 && len(train) > 0 {
+		// Only the documents the classifiers train on vote, so a held-out
+		// document fitting the tree never sees its own labels.
+		c.voter, err = docknn.NewVoter(ctx, icfg, x, D, y, func(r int32) bool { return !isHold[r] }, c.p.DocNeighbours, 1)
+		if err != nil {
+			return st, fmt.Errorf("ova: train: %w", err)
+		}
+	}
+	tr := newTrainer(c.p, c.seed, x, y, data.NewFilterSet(c.ds.FilterTrain), z, D, threads)
 	if c.p.Shortlist == "ann" && len(train) > 0 {
 		q := make([]float32, 0, len(train)*D)
 		for _, d := range train {
@@ -221,8 +233,8 @@ func (c *Classifier) Train(ctx context.Context, in sdk.TrainInput) (st sdk.Train
 		}
 		lastLoss = sum / float64(max(steps, 1))
 	}
-	c.wn = knn.Normalized(tr.w, labs.Rows, D)
-	c.clfIdx, err = knn.BuildIndex(ctx, icfg, c.wn, labs.Rows, D)
+	c.wn = ann.Normalized(tr.w, labs.Rows, D)
+	c.clfIdx, err = ann.Build(ctx, icfg, c.wn, labs.Rows, D)
 	if err != nil {
 		return st, fmt.Errorf("ova: train: classifier index: %w", err)
 	}
@@ -259,7 +271,7 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 	if c.clfIdx == nil {
 		return tk, fmt.Errorf("ova: predict %s: %w (Train first)", split, sdk.ErrNotConfigured)
 	}
-	d, err := knn.LoadMatrix(docs)
+	d, err := sdk.LoadMatrix(docs)
 	if err != nil {
 		return tk, fmt.Errorf("ova: predict %s: %w", split, err)
 	}
@@ -269,7 +281,11 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 	if k <= 0 {
 		return tk, fmt.Errorf("ova: predict %s: k = %d", split, k)
 	}
-	tk, err = c.predict(ctx, knn.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, c.p.Fusion)
+	var self func(int) int32
+	if split == sdk.SplitTrain {
+		self = func(i int) int32 { return int32(i) } // leave-one-out doc-kNN votes
+	}
+	tk, err = c.predict(ctx, ann.Normalized(d.Data, d.Rows, d.Cols), d.Rows, k, c.p.Fusion, self)
 	if err != nil {
 		return tk, fmt.Errorf("ova: predict %s: %w", split, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/xcbench/xcbench/classifiers/knn"
+	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
@@ -44,7 +45,7 @@ func TestInitialisationEqualsLabelEmbeddings(t *testing.T) {
 	if rows != 50 || cols != 16 {
 		t.Fatalf("weights %dx%d, want 50x16", rows, cols)
 	}
-	want := knn.Normalized(set.labels.Data, 50, 16)
+	want := ann.Normalized(set.labels.Data, 50, 16)
 	if !slices.Equal(w, want) {
 		t.Fatal("untrained classifier vectors differ from the normalised label embeddings")
 	}
@@ -72,7 +73,7 @@ func TestTrainingAndFusion(t *testing.T) {
 	c := train(t, set, 3, `{"batch_size": 256, "epochs": 30, "lr": 0.01, "warmup_steps": 10}`)
 	p := map[string][3]float64{}
 	for _, mode := range []string{"knn", "none", "sum", "tree"} {
-		tk, err := c.predict(context.Background(), knn.Normalized(set.testX.Data, set.testX.Rows, set.testX.Cols), set.testX.Rows, 5, mode)
+		tk, err := c.predict(context.Background(), ann.Normalized(set.testX.Data, set.testX.Rows, set.testX.Cols), set.testX.Rows, 5, mode, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,6 +31,10 @@ type Params struct {
 	Holdout      float64 `json:"holdout"`
 	TreeDepth    int     `json:"tree_depth"`
 	TreeMaxDocs  int     `json:"tree_max_docs"`
+	// DocNeighbours > 0 adds a third score to the fusion: the doc-kNN vote
+	// share of the label among that many nearest training documents.
+	DocNeighbours int     `json:"doc_neighbours"`
+	DocWeight     float64 `json:"doc_weight"`
 }
 
 // DefaultParams are the reference's M-IV values where it has one.
@@ -43,12 +47,13 @@ func DefaultParams() Params {
 		ClusterSize: 64, ClusterEvery: 5,
 		Fusion: "tree", Beta: 1.0, SumWeight: 0.5, Holdout: 0.1,
 		TreeDepth: 7, TreeMaxDocs: 75000,
+		DocNeighbours: 0, DocWeight: 0.5,
 	}
 }
 
-func schema() []knn.SchemaParam {
+func schema() []sdk.Param {
 	d := DefaultParams()
-	return []knn.SchemaParam{
+	return []sdk.Param{
 		{Name: "index", Type: "string", Default: d.Index, Doc: "index over label embeddings and classifier vectors: exact or hnsw"},
 		{Name: "m", Type: "int", Default: d.M, Doc: "HNSW graph degree"},
 		{Name: "ef_construction", Type: "int", Default: d.EfConstruction, Doc: "HNSW build beam width"},
@@ -73,6 +78,8 @@ func schema() []knn.SchemaParam {
 		{Name: "holdout", Type: "float", Default: d.Holdout, Doc: "fraction of training documents held out of classifier training to fit the fusion tree (tree fusion only; 0 = fit on training predictions as the reference)"},
 		{Name: "tree_depth", Type: "int", Default: d.TreeDepth, Doc: "fusion tree max depth"},
 		{Name: "tree_max_docs", Type: "int", Default: d.TreeMaxDocs, Doc: "most documents whose candidates fit the tree"},
+		{Name: "doc_neighbours", Type: "int", Default: d.DocNeighbours, Doc: "0 = off; > 0: fuse a doc-kNN score, the label's vote share among this many nearest training documents (classifiers/docknn; held-out documents never vote), as a fourth tree feature and a candidate source"},
+		{Name: "doc_weight", Type: "float", Default: d.DocWeight, Doc: "sum fusion with doc_neighbours > 0: weight of the doc-kNN score added to w*clf+(1-w)*knn"},
 	}
 }
 
@@ -115,6 +122,8 @@ func (p Params) validate() error {
 		return bad("holdout %g not in [0,1)", p.Holdout)
 	case p.TreeDepth < 0 || p.TreeMaxDocs <= 0:
 		return bad("tree_depth must be >= 0 and tree_max_docs > 0")
+	case p.DocNeighbours < 0 || !(p.DocWeight >= 0):
+		return bad("doc_neighbours and doc_weight must be >= 0")
 	}
 	return nil
 }

@@ -10,24 +10,40 @@ import (
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
-// cand is one candidate label of a document with both exact scores.
+// cand is one candidate label of a document with both exact scores (and
+// its doc-kNN vote share when doc_neighbours > 0).
 type cand struct {
-	label    int32
-	clf, knn float32
+	label         int32
+	clf, knn, doc float32
 }
 
-// features of a candidate for the fusion tree, in the reference's order.
+// numFeatures is the reference's tree features: clf, knn, inverse
+// propensity; doc_neighbours > 0 adds the doc-kNN score as a fourth.
 const numFeatures = 3
 
+func (c *Classifier) featureCount() int {
+	if c.voter != nil {
+		return numFeatures + 1
+	}
+	return numFeatures
+}
+
 func (c *Classifier) features(dst []float32, cd cand) []float32 {
-	return append(dst, cd.clf, cd.knn, c.inv[cd.label])
+	dst = append(dst, cd.clf, cd.knn, c.inv[cd.label])
+	if c.voter != nil {
+		dst = append(dst, cd.doc)
+	}
+	return dst
 }
 
 // retrieve queries both indexes at depth and returns, per document, the
 // union of the two candidate lists (sorted by label) with both scores
 // recomputed exactly, so a label found by one index only still gets its
-// true score from the other.
-func (c *Classifier) retrieve(ctx context.Context, x []float32, nq, depth int) ([][]cand, error) {
+// true score from the other. With doc_neighbours > 0 the labels voted by
+// the document's neighbours join the union and every candidate carries
+// its vote share (0 when not voted); self(i) is query i's own training
+// row, left out of its neighbours (nil: none).
+func (c *Classifier) retrieve(ctx context.Context, x []float32, nq, depth int, self func(int) int32) ([][]cand, error) {
 	L := len(c.inv)
 	depth = min(depth, L)
 	idsK, _, err := c.knnIdx.Search(ctx, x, nq, depth)
@@ -38,6 +54,12 @@ func (c *Classifier) retrieve(ctx context.Context, x []float32, nq, depth int) (
 	if err != nil {
 		return nil, fmt.Errorf("classifier index: %w", err)
 	}
+	var votes []map[int32]float64
+	if c.voter != nil {
+		if votes, err = c.voter.Votes(ctx, x, nq, self); err != nil {
+			return nil, err
+		}
+	}
 	D := c.dim
 	out := make([][]cand, nq)
 	parallel(nq, c.p.Threads, func(lo, hi int) {
@@ -45,6 +67,11 @@ func (c *Classifier) retrieve(ctx context.Context, x []float32, nq, depth int) (
 		for i := lo; i < hi; i++ {
 			labels = append(labels[:0], idsK[i*depth:(i+1)*depth]...)
 			labels = append(labels, idsC[i*depth:(i+1)*depth]...)
+			if votes != nil {
+				for l := range votes[i] {
+					labels = append(labels, l)
+				}
+			}
 			slices.Sort(labels)
 			labels = slices.Compact(labels)
 			xi := x[i*D : (i+1)*D]
@@ -53,9 +80,13 @@ func (c *Classifier) retrieve(ctx context.Context, x []float32, nq, depth int) (
 				if l < 0 {
 					continue
 				}
-				cs = append(cs, cand{label: l,
+				cd := cand{label: l,
 					clf: dot(xi, c.wn[int(l)*D:(int(l)+1)*D]),
-					knn: dot(xi, c.z[int(l)*D:(int(l)+1)*D])})
+					knn: dot(xi, c.z[int(l)*D:(int(l)+1)*D])}
+				if votes != nil {
+					cd.doc = float32(votes[i][l])
+				}
+				cs = append(cs, cd)
 			}
 			out[i] = cs
 		}
@@ -63,7 +94,7 @@ func (c *Classifier) retrieve(ctx context.Context, x []float32, nq, depth int) (
 	return out, nil
 }
 
-func (c *Classifier) predict(ctx context.Context, x []float32, nq, k int, mode string) (sdk.TopK, error) {
+func (c *Classifier) predict(ctx context.Context, x []float32, nq, k int, mode string, self func(int) int32) (sdk.TopK, error) {
 	tk := sdk.TopK{Rows: nq, K: k}
 	switch mode {
 	case "none", "knn":
@@ -78,16 +109,16 @@ func (c *Classifier) predict(ctx context.Context, x []float32, nq, k int, mode s
 		tk.Labels, tk.Scores = ids, scores
 		return tk, nil
 	}
-	cands, err := c.retrieve(ctx, x, nq, max(c.p.NumNbrs, k))
+	cands, err := c.retrieve(ctx, x, nq, max(c.p.NumNbrs, k), self)
 	if err != nil {
 		return tk, err
 	}
 	tk.Labels = make([]int32, nq*k)
 	tk.Scores = make([]float32, nq*k)
-	beta, w := float32(c.p.Beta), float32(c.p.SumWeight)
+	beta, w, dw := float32(c.p.Beta), float32(c.p.SumWeight), float32(c.p.DocWeight)
 	parallel(nq, c.p.Threads, func(lo, hi int) {
 		sel := ann.NewHeap(k)
-		feat := make([]float32, 0, numFeatures)
+		feat := make([]float32, 0, c.featureCount())
 		for i := lo; i < hi; i++ {
 			sel.Reset()
 			for _, cd := range cands[i] {
@@ -96,6 +127,9 @@ func (c *Classifier) predict(ctx context.Context, x []float32, nq, k int, mode s
 					s = fusion.TreeScore(c.tree.Prob(c.features(feat[:0], cd)), cd.clf, cd.knn, beta)
 				} else {
 					s = fusion.Sum(w, cd.clf, cd.knn)
+					if c.voter != nil {
+						s += dw * cd.doc
+					}
 				}
 				sel.Push(cd.label, s)
 			}
@@ -117,7 +151,9 @@ func (c *Classifier) fitTree(ctx context.Context, x []float32, docs []int32, det
 	for _, d := range docs {
 		q = append(q, x[int(d)*D:(int(d)+1)*D]...)
 	}
-	cands, err := c.retrieve(ctx, q, len(docs), c.p.NumNbrs)
+	// Held-out documents are not indexed; with holdout 0 the fitting
+	// documents are, and leave themselves out.
+	cands, err := c.retrieve(ctx, q, len(docs), c.p.NumNbrs, func(i int) int32 { return docs[i] })
 	if err != nil {
 		return err
 	}
@@ -144,7 +180,7 @@ func (c *Classifier) fitTree(ctx context.Context, x []float32, docs []int32, det
 			}
 		}
 	}
-	t, err := fusion.FitTree(ctx, feats, numFeatures, ys, fusion.TreeConfig{MaxDepth: c.p.TreeDepth})
+	t, err := fusion.FitTree(ctx, feats, c.featureCount(), ys, fusion.TreeConfig{MaxDepth: c.p.TreeDepth})
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func TestPredictionsRoundTrip(t *testing.T) {
 	if err := data.WritePredictionsShape(path, pred, set.ds.NumLabels); err != nil {
 		t.Fatal(err)
 	}
-	back, numLabels, err := data.ReadPredictions(path)
+	back, numLabels, err := data.ReadPredictions(path, pred.K, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/sparse"
 )
 
@@ -24,13 +25,14 @@ type trainer struct {
 	p       Params
 	seed    uint64
 	dim     int
-	x       []float32   // normalised train-doc embeddings
-	y       *sparse.CSR // train labels
-	w       []float32   // L x dim classifier weights (unnormalised)
-	m, v    []float32   // Adam moments, L x dim
-	short   [][]int32   // per train doc: ann shortlist (shortlist=ann only)
-	step    int         // optimiser steps taken
-	total   int         // scheduled steps
+	x       []float32      // normalised train-doc embeddings
+	y       *sparse.CSR    // train labels
+	w       []float32      // L x dim classifier weights (unnormalised)
+	m, v    []float32      // Adam moments, L x dim
+	short   [][]int32      // per train doc: ann shortlist (shortlist=ann only)
+	filter  data.FilterSet // reciprocal train pairs: never a document's negative
+	step    int            // optimiser steps taken
+	total   int            // scheduled steps
 	warmup  int
 	threads int
 
@@ -51,9 +53,9 @@ type gradEntry struct {
 	s    float32 // the score, for the normalisation's Jacobian
 }
 
-func newTrainer(p Params, seed uint64, x []float32, y *sparse.CSR, z []float32, dim, threads int) *trainer {
+func newTrainer(p Params, seed uint64, x []float32, y *sparse.CSR, filter data.FilterSet, z []float32, dim, threads int) *trainer {
 	L := y.NCols
-	t := &trainer{p: p, seed: seed, dim: dim, x: x, y: y, threads: threads,
+	t := &trainer{p: p, seed: seed, dim: dim, x: x, y: y, filter: filter, threads: threads,
 		w: slices.Clone(z), m: make([]float32, L*dim), v: make([]float32, L*dim),
 		pos: make([]int32, L)}
 	for i := range t.pos {
@@ -182,7 +184,11 @@ func (t *trainer) trainStep(ctx context.Context, docs []int32) (float64, error) 
 			if t.short == nil {
 				row := t.s[i*U : (i+1)*U]
 				for j, l := range t.u {
-					c.add(int32(j), row[j], hasSorted(cols, l))
+					pos := hasSorted(cols, l)
+					if !pos && t.filter.Has(int32(d), l) {
+						continue // the same entity as the document
+					}
+					c.add(int32(j), row[j], pos)
 				}
 			} else {
 				xi := t.xn[i*D : (i+1)*D]
@@ -192,7 +198,7 @@ func (t *trainer) trainStep(ctx context.Context, docs []int32) (float64, error) 
 					c.add(j, dot(xi, t.wn[int(j)*D:(int(j)+1)*D]), true)
 				}
 				for _, l := range t.short[d] {
-					if l < 0 || hasSorted(cols, l) {
+					if l < 0 || hasSorted(cols, l) || t.filter.Has(int32(d), l) {
 						continue
 					}
 					j := t.pos[l]

@@ -6,7 +6,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/xcbench/xcbench/classifiers/knn"
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/plugins/registry"
 	"github.com/xcbench/xcbench/plugins/sdk"
@@ -38,11 +37,11 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Info, error) {
 	d := Default()
 	return sdk.Info{Name: PluginName, Kind: sdk.KindClassifier, Version: PluginVersion,
 		APIVersions: []int{sdk.APIVersion}, Capabilities: []string{"raw_features"},
-		ConfigSchema: knn.Schema(
-			knn.SchemaParam{Name: "k", Type: "int", Default: d.K, Doc: "neighbouring training documents per query"},
-			knn.SchemaParam{Name: "sublinear", Type: "bool", Default: d.Sublinear, Doc: "1+ln(tf) instead of raw tf"},
-			knn.SchemaParam{Name: "idf", Type: "string", Default: d.IDF, Doc: "smooth (scikit-learn default), plain or none"},
-			knn.SchemaParam{Name: "power", Type: "float", Default: d.Power, Doc: "neighbour similarities are raised to this power before summing"},
+		ConfigSchema: sdk.Schema(
+			sdk.Param{Name: "k", Type: "int", Default: d.K, Doc: "neighbouring training documents per query"},
+			sdk.Param{Name: "sublinear", Type: "bool", Default: d.Sublinear, Doc: "1+ln(tf) instead of raw tf"},
+			sdk.Param{Name: "idf", Type: "string", Default: d.IDF, Doc: "smooth (scikit-learn default), plain or none"},
+			sdk.Param{Name: "power", Type: "float", Default: d.Power, Doc: "neighbour similarities are raised to this power before summing"},
 		)}, nil
 }
 
@@ -52,7 +51,7 @@ func (p *Plugin) Configure(ctx context.Context, c sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	ds, err := knn.OpenDataset(ctx, c.Dataset)
+	ds, err := data.OpenFor(c.Dataset)
 	if err != nil {
 		return fmt.Errorf("tfidf-knn: configure: %w", err)
 	}
@@ -72,7 +71,7 @@ func (p *Plugin) ConfigureDataset(ctx context.Context, c sdk.Config, ds *data.Da
 
 func decodeConfig(c sdk.Config) (Config, error) {
 	cfg := Default()
-	if err := knn.DecodeParams(c.Params, &cfg); err != nil {
+	if err := sdk.DecodeParams(c.Params, &cfg); err != nil {
 		return cfg, fmt.Errorf("tfidf-knn: %w", err)
 	}
 	switch {

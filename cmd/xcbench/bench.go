@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/xcbench/xcbench/core/buildinfo"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -55,6 +56,8 @@ type BenchResult struct {
 
 // BenchReport is what bench writes.
 type BenchReport struct {
+	// Build is the binary that measured: commit and dirty flag.
+	Build     buildinfo.Info   `json:"build"`
 	Time      time.Time        `json:"time"`
 	Host      results.HostInfo `json:"host"`
 	InProcess bool             `json:"in_process"`
@@ -111,7 +114,7 @@ func runBench(ctx context.Context, cmd *cobra.Command, o *BenchOptions) error {
 			return err
 		}
 	}
-	rep := BenchReport{Time: time.Now().UTC(), Host: results.CollectHost(), InProcess: o.InProcess, Dataset: dir}
+	rep := BenchReport{Build: buildinfo.Get(), Time: time.Now().UTC(), Host: results.CollectHost(), InProcess: o.InProcess, Dataset: dir}
 	for _, bs := range o.BatchSizes {
 		for _, s := range o.Samplers {
 			r, err := benchOne(ctx, h, o, dir, s, bs)

@@ -5,4 +5,5 @@ import (
 	_ "github.com/xcbench/xcbench/samplers/ance"
 	_ "github.com/xcbench/xcbench/samplers/ngame"
 	_ "github.com/xcbench/xcbench/samplers/random"
+	_ "github.com/xcbench/xcbench/samplers/tasb"
 )

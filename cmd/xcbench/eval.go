@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,19 +36,24 @@ scores of exactly 0, as the NGAME evaluation does.`,
 			if err != nil {
 				return err
 			}
-			p, _, err := data.ReadPredictions(pred)
-			if err != nil {
-				return err
-			}
 			y, err := data.ReadSparseFile(truth)
 			if err != nil {
 				return err
 			}
 			var pairs []data.Pair
+			var keep func(int, int32, float32) bool
 			if filter != "" {
 				if pairs, err = data.ReadFilter(filter, y.NRows, y.NCols); err != nil {
 					return err
 				}
+				// Drop what the metrics would drop before the top-k is
+				// cut, so keeping only k per row changes nothing.
+				fs := data.NewFilterSet(pairs)
+				keep = func(row int, l int32, s float32) bool { return s != 0 && !fs.Has(int32(row), l) }
+			}
+			p, _, err := data.ReadPredictions(pred, slices.Max(kl), keep)
+			if err != nil {
+				return err
 			}
 			var w []float64
 			if trainY != "" {
@@ -92,8 +98,8 @@ func parseKs(s string) ([]int, error) {
 	var out []int
 	for p := range strings.SplitSeq(s, ",") {
 		k, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || k <= 0 {
-			return nil, fmt.Errorf("eval: bad --k entry %q", p)
+		if err != nil || k <= 0 || k > metrics.MaxK {
+			return nil, fmt.Errorf("eval: bad --k entry %q: want an integer in 1..%d", p, metrics.MaxK)
 		}
 		out = append(out, k)
 	}

@@ -94,7 +94,7 @@ func submitGrid(ctx context.Context, cmd *cobra.Command, o *RunOptions, g *grid.
 	if err != nil {
 		return err
 	}
-	if err := initManifest(ctx, store, g, cells); err != nil {
+	if err := initManifest(store, g, cells); err != nil {
 		return err
 	}
 	bin, err := os.Executable()
@@ -151,24 +151,25 @@ func submitGrid(ctx context.Context, cmd *cobra.Command, o *RunOptions, g *grid.
 // initManifest records the whole grid, in grid order, before any task
 // runs, so `xcbench status` and the report see every cell and tasks
 // joining one cell at a time keep that order.
-func initManifest(ctx context.Context, store *results.Store, g *grid.Grid, cells []grid.Cell) error {
-	now := time.Now().UTC()
-	man, err := store.ReadManifest()
-	if err != nil || man.GridText != g.Source {
-		man = results.Manifest{GridName: g.Name, GridFile: g.File, GridText: g.Source, Grid: g, Seeds: g.Seeds,
-			GitCommit: results.GitCommit(ctx, filepath.Dir(g.File)), Host: results.CollectHost(), Created: now}
-	}
-	have := map[string]bool{}
-	for _, c := range man.Cells {
-		have[c.ID] = true
-	}
-	for _, c := range cells {
-		if !have[c.ID] {
-			man.Cells = append(man.Cells, c)
+func initManifest(store *results.Store, g *grid.Grid, cells []grid.Cell) error {
+	return store.UpdateManifest(func(man results.Manifest, have bool) (results.Manifest, error) {
+		now := time.Now().UTC()
+		if !have || man.GridText != g.Source {
+			man = results.Manifest{GridName: g.Name, GridFile: g.File, GridText: g.Source, Grid: g, Seeds: g.Seeds,
+				Host: results.CollectHost(), Created: now}
 		}
-	}
-	man.Updated = now
-	return store.WriteManifest(man)
+		seen := map[string]bool{}
+		for _, c := range man.Cells {
+			seen[c.ID] = true
+		}
+		for _, c := range cells {
+			if !seen[c.ID] {
+				man.Cells = append(man.Cells, c)
+			}
+		}
+		man.Updated = now
+		return man, nil
+	})
 }
 
 // overrideArgs are the grid override flags the user gave (grid.AddFlags),

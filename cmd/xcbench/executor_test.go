@@ -14,7 +14,7 @@ import (
 	"github.com/xcbench/xcbench/core/results"
 )
 
-const tinyGrid = `
+const executorGrid = `
 name: tiny
 datasets: [{name: synth, synth: {labels: 40, train_docs: 300, test_docs: 60, seed: 5}}]
 epochs: 2
@@ -51,7 +51,7 @@ func writeGrid(t *testing.T, dir, text string) (string, []grid.Cell) {
 func TestRunExecutorSlurmFakeSbatch(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	gridFile, _ := writeGrid(t, dir, tinyGrid)
+	gridFile, _ := writeGrid(t, dir, executorGrid)
 	bin := filepath.Join(dir, "fakebin")
 	os.MkdirAll(bin, 0o755)
 	os.WriteFile(filepath.Join(bin, "sbatch"), []byte("#!/bin/sh\necho \"$@\" >> "+bin+"/sbatch.log\necho 31337\n"), 0o755)
@@ -66,7 +66,7 @@ func TestRunExecutorSlurmFakeSbatch(t *testing.T) {
 	if strings.TrimSpace(out) != "31337" {
 		t.Fatalf("stdout %q, want the job id", out)
 	}
-	_, cells := writeGrid(t, t.TempDir(), strings.Replace(tinyGrid, "epochs: 2", "epochs: 3", 1))
+	_, cells := writeGrid(t, t.TempDir(), strings.Replace(executorGrid, "epochs: 2", "epochs: 3", 1))
 	store, _ := results.Open(run)
 	man, err := store.ReadManifest()
 	if err != nil {
@@ -146,7 +146,7 @@ func TestRunOneCell(t *testing.T) {
 		t.Skip("trains a real cell")
 	}
 	dir := t.TempDir()
-	gridFile, cells := writeGrid(t, dir, tinyGrid)
+	gridFile, cells := writeGrid(t, dir, executorGrid)
 	run := filepath.Join(dir, "run")
 	if _, err := runRoot(t, "run", gridFile, "--out", run, "--in-process", "--cell", "2", "--cell-id", cells[2].ID); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -39,16 +40,44 @@ func main() {
 	// resumable from their last checkpoint.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	err := newRootCmd().ExecuteContext(ctx)
-	interrupted := ctx.Err() != nil
 	stop()
 	// Plugins ignore SIGINT (go-plugin), so whatever the command left
 	// running is killed here, on success, error and Ctrl-C alike.
 	host.KillAll()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xcbench:", err)
-		if interrupted {
-			os.Exit(executor.ExitInterrupted) // a batch script may requeue on it
-		}
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
+}
+
+// Exit statuses (documented in `xcbench run --help` and the README).
+const (
+	ExitError       = 1
+	ExitInvalid     = 2
+	ExitFailedCells = 3
+	// ExitInterrupted: a signal stopped the run, every cell resumable; a
+	// Slurm batch script requeues its task on it after a SIGUSR1 warning.
+	ExitInterrupted = executor.ExitInterrupted
+)
+
+// codedError carries the exit status for an error.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e codedError) Error() string { return e.err.Error() }
+func (e codedError) Unwrap() error { return e.err }
+
+func exitCode(code int, err error) error { return codedError{code, err} }
+
+func exitStatus(err error) int {
+	var c codedError
+	if errors.As(err, &c) {
+		return c.code
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	return ExitError
 }

@@ -20,7 +20,11 @@ func newPluginCmd() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "serve <kind> <name>",
 		Short: "Serve the built-in <kind> <name> under go-plugin",
-		Args:  cobra.ExactArgs(2),
+		Long: `Serve the built-in <kind> <name> under go-plugin. With
+XCBENCH_PLUGIN_DEBUG=1 it serves until interrupted and prints the
+XCBENCH_REATTACH_PLUGINS line that makes "xcbench run" attach to it
+instead of starting the component (see docs/plugins.md, Debugging).`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return host.ServeBuiltin(args[0], args[1])
 		},

@@ -9,6 +9,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/xcbench/xcbench/core/grid"
 	"github.com/xcbench/xcbench/plugins/host"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
@@ -28,7 +29,7 @@ func newPluginsCmd() *cobra.Command {
 		Short: "List and describe built-in and external components",
 	}
 	cmd.PersistentFlags().StringSliceVar(&o.PluginPath, "plugin-dir", nil,
-		"folders searched for xcbench-plugin-* binaries (default $"+host.PathEnv+", then ./plugins.d)")
+		"more folders searched for xcbench-plugin-* binaries, after a grid's plugin_path and $"+host.PathEnv+" (nothing else is searched)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List every component with kind, name, version and source",
@@ -38,7 +39,19 @@ func newPluginsCmd() *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&o.JSON, "json", false, "print JSON instead of a table")
-	cmd.AddCommand(list, &cobra.Command{
+	lock := &cobra.Command{
+		Use:   "lock <grid.yaml>",
+		Short: "Pin the grid's external plugins (path, version, sha256) in <grid>.lock.json beside it",
+		Long: `Lock resolves every external component the grid names (searching the
+grid's plugin_path, then $` + host.PathEnv + `, then --plugin-dir) and writes
+their binaries' sha256 to the lock file beside the grid, replacing what was
+there. xcbench run refuses a binary whose checksum differs from its pin.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return pluginsLock(cmd, o, args[0])
+		},
+	}
+	cmd.AddCommand(list, lock, &cobra.Command{
 		Use:   "describe <kind> <name>",
 		Short: "Print a component's Describe info, including its config schema, as JSON",
 		Args:  cobra.ExactArgs(2),
@@ -49,12 +62,9 @@ func newPluginsCmd() *cobra.Command {
 	return cmd
 }
 
+// newListHost searches $XCBENCH_PLUGIN_PATH, then --plugin-dir.
 func newListHost(o *PluginsOptions) (*host.Host, error) {
-	opts := host.Options{}
-	if len(o.PluginPath) > 0 {
-		opts.PluginPath = o.PluginPath
-	}
-	return host.New(opts)
+	return host.New(host.Options{PluginPath: gridPluginPath(&grid.Grid{}, o.PluginPath)})
 }
 
 func pluginsList(cmd *cobra.Command, o *PluginsOptions) error {
@@ -76,11 +86,11 @@ func pluginsList(cmd *cobra.Command, o *PluginsOptions) error {
 
 func writePluginTable(w io.Writer, list []host.Available) error {
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("kind", "name", "version", "capabilities", "source")
+	t.Header("kind", "name", "version", "capabilities", "source", "path", "sha256")
 	for _, a := range list {
-		src := a.Source
-		if a.Source != "builtin" {
-			src = a.Path
+		sum := "-"
+		if a.SHA256 != "" {
+			sum = a.SHA256[:12]
 		}
 		caps := ""
 		for i, c := range a.Info.Capabilities {
@@ -89,7 +99,7 @@ func writePluginTable(w io.Writer, list []host.Available) error {
 			}
 			caps += c
 		}
-		if err := t.Append(string(a.Kind), a.Name, a.Info.Version, caps, src); err != nil {
+		if err := t.Append(string(a.Kind), a.Name, a.Info.Version, caps, a.Source, a.Path, sum); err != nil {
 			return err
 		}
 	}
@@ -125,4 +135,33 @@ func pluginsWriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+func pluginsLock(cmd *cobra.Command, o *PluginsOptions, gridFile string) error {
+	g, err := grid.Load(gridFile, grid.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	cells, err := grid.Expand(g)
+	if err != nil {
+		return err
+	}
+	h, err := host.New(host.Options{PluginPath: gridPluginPath(g, o.PluginPath)})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	cur, err := h.LockEntries(cmd.Context(), gridRefs(cells))
+	if err != nil {
+		return err
+	}
+	file := host.LockPath(g.File)
+	if err := (&host.Lock{Plugins: cur}).Write(file); err != nil {
+		return err
+	}
+	for _, e := range cur {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s %s\n", e.Kind, e.Name, e.Version, e.SHA256, e.Path)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "xcbench: %d external plugin(s) pinned in %s\n", len(cur), file)
+	return nil
 }

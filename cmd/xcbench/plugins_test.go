@@ -29,6 +29,8 @@ func TestPluginsCommands(t *testing.T) {
 		{"list json", []string{"plugins", "list", "--json", "--plugin-dir", dir}, []string{`"source": "builtin"`, `"name": "random"`}, ""},
 		{"list table", []string{"plugins", "list", "--plugin-dir", dir}, []string{"kind", "sampler", "random", "builtin"}, ""},
 		{"describe", []string{"plugins", "describe", "sampler", "random", "--plugin-dir", dir}, []string{`"config_schema"`, `"api_versions"`}, ""},
+		{"list successors", []string{"plugins", "list", "--plugin-dir", dir}, []string{"tasb", "docknn"}, ""},
+		{"describe bow losses", []string{"plugins", "describe", "encoder", "bow", "--plugin-dir", dir}, []string{"dsoftmax", "infonce", "triplet"}, ""},
 		{"describe unknown", []string{"plugins", "describe", "sampler", "nope", "--plugin-dir", dir}, nil, `unknown sampler "nope"`},
 		{"serve unknown builtin", []string{"plugin", "serve", "sampler", "nope"}, nil, `no built-in sampler "nope"`},
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -180,29 +179,13 @@ func TestSlurmEndToEnd(t *testing.T) {
 	if len(recs) != 3 || !recs[0].Time.Equal(epoch0) {
 		t.Errorf("gate cell did not resume from its epoch-0 checkpoint: %d records, first at %v (was %v)", len(recs), recs[0].Time, epoch0)
 	}
-	localStore, _ := results.Open(local)
-	for _, c := range cells {
-		want, _ := localStore.Cell(c.ID).Records()
-		got, _ := store.Cell(c.ID).Records()
-		if len(want) == 0 || !reflect.DeepEqual(comparable(got), comparable(want)) {
-			t.Errorf("%s: Slurm records differ from the local run's:\n got %s\nwant %s", c.Name, comparable(got), comparable(want))
-		}
+	// Same cells in the same (grid) order, same numbers.
+	if got, want := records(t, run), records(t, local); got != want || want == "" {
+		t.Errorf("Slurm records differ from the local run's:\n got %s\nwant %s", got, want)
 	}
 	if _, stderr := xcbench(slurmEnv, "run", gridFile, "--executor", "slurm", "--out", run); !strings.Contains(stderr, "nothing to submit") {
 		t.Errorf("third run on a finished grid: %s", stderr)
 	}
-}
-
-// comparable drops what legitimately differs between two runs of a cell
-// (wall times, memory, timestamps) and keeps every number it computed.
-func comparable(recs []results.Record) string {
-	var b bytes.Buffer
-	for _, r := range recs {
-		r.Wall, r.PeakRSS, r.Elapsed, r.Time = nil, nil, 0, time.Time{}
-		j, _ := json.Marshal(r)
-		b.Write(append(j, '\n'))
-	}
-	return b.String()
 }
 
 // waitFor polls cond (state written by Slurm tasks into files) for up to
@@ -242,7 +225,7 @@ func gateCell(cells []grid.Cell) int {
 
 // TestCellTaskSignals runs one cell as a cluster task would (--cell), no
 // Slurm needed: SIGTERM and SIGUSR1 mid-run each stop it with exit status
-// 75, its lease released and the cell resumable; the next run resumes it
+// 130, its lease released and the cell resumable; the next run resumes it
 // from its checkpoint and ends with the records of an uninterrupted run.
 func TestCellTaskSignals(t *testing.T) {
 	if testing.Short() {
@@ -309,9 +292,7 @@ func TestCellTaskSignals(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("straight run: %v\n%s", err, out)
 	}
-	ls, _ := results.Open(local)
-	want, _ := ls.Cell(cells[gi].ID).Records()
-	if comparable(recs) != comparable(want) {
-		t.Errorf("resumed records differ from a straight run:\n got %s\nwant %s", comparable(recs), comparable(want))
+	if got, want := records(t, run), records(t, local); got != want {
+		t.Errorf("resumed records differ from a straight run:\n got %s\nwant %s", got, want)
 	}
 }

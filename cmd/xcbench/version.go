@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
+	"github.com/xcbench/xcbench/core/buildinfo"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
@@ -21,15 +21,8 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the xcbench version, plugin API version and build info",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rev := "unknown"
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" {
-						rev = s.Value
-					}
-				}
-			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "xcbench %s (plugin API v%d, commit %s, %s)\n", Version, sdk.APIVersion, rev, runtime.Version())
+			b := buildinfo.Get()
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "xcbench %s (plugin API v%d, commit %s, from %s, %s)\n", Version, sdk.APIVersion, b, b.Source, runtime.Version())
 			return err
 		},
 	}

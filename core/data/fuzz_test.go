@@ -75,3 +75,33 @@ func FuzzReadFilter(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadPredictions(f *testing.F) {
+	for _, s := range []string{"2 4\n0:1 3:0.5\n\n", "1 3\n2:1 0:3", "0 0\n", "1 2\n0:inf\n", "2 5\n0:0 1:-1 2:0.5 3:0.5 4:2\n1:1\n"} {
+		f.Add([]byte(s), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, k8 uint8) {
+		k := int(k8%8) + 1
+		p, _, err := readPredictions(bytes.NewReader(in), "fuzz", k, func(_ int, l int32, s float32) bool { return l%3 != 1 })
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if p.K != k || len(p.Labels) != p.Rows*k || len(p.Scores) != len(p.Labels) {
+			t.Fatalf("shape %d x %d with %d labels", p.Rows, p.K, len(p.Labels))
+		}
+		for i := 0; i < p.Rows; i++ {
+			labs, sc := p.Row(i)
+			for j := range labs {
+				if labs[j]%3 == 1 {
+					t.Fatalf("row %d kept filtered label %d", i, labs[j])
+				}
+				if j > 0 && labs[j] >= 0 && sc[j] > sc[j-1] {
+					t.Fatalf("row %d not in score order: %v", i, sc)
+				}
+			}
+		}
+	})
+}

@@ -55,25 +55,77 @@ func TopKToCSR(p sdk.TopK, numLabels int) (*sparse.CSR, error) {
 	return b.Build(), nil
 }
 
-// ReadPredictions reads a sparse score file into TopK with K = the longest
-// row; each row is ordered by score descending (ties by label ascending),
-// missing slots are label -1 with score 0. It also returns the header's
-// label count.
-func ReadPredictions(path string) (sdk.TopK, int, error) {
+// ReadPredictions reads a sparse score file into TopK keeping each row's k
+// best entries (k must be positive), ordered by score descending (ties by
+// label ascending), missing slots label -1 with score 0, and returns the
+// header's label count. keep, when set, drops entries before the top-k is
+// taken (the evaluation's filter), so the result equals filtering the
+// whole row first. It streams: memory is rows x k whatever the longest row
+// (a prediction file may hold every label of every row).
+func ReadPredictions(path string, k int, keep func(row int, label int32, score float32) bool) (sdk.TopK, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return sdk.TopK{}, 0, err
 	}
 	defer f.Close()
-	return readPredictions(bufio.NewReaderSize(f, 1<<20), path)
+	return readPredictions(bufio.NewReaderSize(f, 1<<20), path, k, keep)
 }
 
-func readPredictions(r io.Reader, name string) (sdk.TopK, int, error) {
-	m, err := ReadSparse(r, name)
+func readPredictions(r io.Reader, name string, k int, keep func(int, int32, float32) bool) (sdk.TopK, int, error) {
+	if k <= 0 {
+		return sdk.TopK{}, 0, fmt.Errorf("%s: top-k must be positive, got %d", name, k)
+	}
+	var (
+		out  sdk.TopK
+		ncol int
+		row  = &sparse.CSR{Indptr: []int64{0}}
+		buf  []topEntry
+	)
+	err := scanSparse(r, name, func(rows, cols int64) error {
+		if rows*int64(k) > 1<<31 {
+			return fmt.Errorf("%d rows x top-%d is too large to hold", rows, k)
+		}
+		ncol = int(cols)
+		row.NCols = ncol
+		out = sdk.TopK{Rows: int(rows), K: k, Labels: make([]int32, int(rows)*k), Scores: make([]float32, int(rows)*k)}
+		for i := range out.Labels {
+			out.Labels[i] = -1
+		}
+		return nil
+	}, func(i int, line []byte) error {
+		row.NRows, row.Indices, row.Data, row.Indptr = 0, row.Indices[:0], row.Data[:0], row.Indptr[:1]
+		if err := parseSparseRow(line, row); err != nil {
+			return err
+		}
+		buf = buf[:0]
+		for j, c := range row.Indices {
+			if keep == nil || keep(i, c, row.Data[j]) {
+				buf = append(buf, topEntry{c, row.Data[j]})
+			}
+		}
+		labs, sc := out.Row(i)
+		for j, e := range bestK(buf, k) {
+			labs[j], sc[j] = e.l, e.s
+		}
+		return nil
+	})
 	if err != nil {
 		return sdk.TopK{}, 0, err
 	}
-	return CSRToTopK(m, 0), m.NCols, nil
+	return out, ncol, nil
+}
+
+type topEntry struct {
+	l int32
+	s float32
+}
+
+// bestK sorts buf's k best entries to its front (score descending, label
+// ascending among ties, as a stable sort of a label-ordered row gives) and
+// returns them.
+func bestK(buf []topEntry, k int) []topEntry {
+	sort.SliceStable(buf, func(a, b int) bool { return buf[a].s > buf[b].s })
+	return buf[:min(k, len(buf))]
 }
 
 // CSRToTopK keeps each row's k best entries (k <= 0: the longest row).

@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -214,7 +215,7 @@ func TestPredictionsRoundTrip(t *testing.T) {
 	if err := WritePredictionsShape(path, p, 6); err != nil {
 		t.Fatal(err)
 	}
-	back, nl, err := ReadPredictions(path)
+	back, nl, err := ReadPredictions(path, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,5 +254,44 @@ func TestDecodeOptions(t *testing.T) {
 	ds, err := OpenSpec(dir, "toy", []byte(`{"cache_dir": "-", "max_len": 2}`))
 	if err != nil || ds.Name != "toy" || len(ds.TrainTok[0]) != 2 {
 		t.Fatalf("OpenSpec: %v", err)
+	}
+}
+
+// TestReadPredictionsBounded pins that reading keeps k per row whatever the
+// longest row (the top-k buffer used to be rows x longest row), that the
+// filter applies before the cut, and that non-finite scores are refused
+// with file and line.
+func TestReadPredictionsBounded(t *testing.T) {
+	var sb strings.Builder
+	const rows, wide = 2000, 5000
+	fmt.Fprintf(&sb, "%d %d\n", rows, wide)
+	for j := 0; j < wide; j++ { // one row with every label
+		fmt.Fprintf(&sb, "%d:%g ", j, float64(j%97)/97)
+	}
+	sb.WriteString("\n")
+	for i := 1; i < rows; i++ {
+		fmt.Fprintf(&sb, "%d:1 %d:0.5\n", i%wide, (i+1)%wide)
+	}
+	p, nl, err := readPredictions(strings.NewReader(sb.String()), "p.txt", 3, func(row int, l int32, _ float32) bool { return !(row == 0 && l == 96) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nl != wide || p.K != 3 || len(p.Labels) != rows*3 {
+		t.Fatalf("got %d x %d over %d labels", p.Rows, p.K, nl)
+	}
+	// Row 0's best scores are 96/97 at labels 96, 193, 290, ...: 96 is
+	// filtered, so the top 3 are the next three, in label order.
+	if labs, _ := p.Row(0); labs[0] != 193 || labs[1] != 290 || labs[2] != 387 {
+		t.Fatalf("row 0 top-3 %v", labs)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"2 3\n0:1\n1:NaN\n", "p.txt: line 3: entry \"1:NaN\": value: not a finite number"},
+		{"1 3\n2:-Inf\n", "p.txt: line 2: entry \"2:-Inf\": value: not a finite number"},
+		{"1 3\n2:1\n", ""},
+	} {
+		_, _, err := readPredictions(strings.NewReader(tc.in), "p.txt", 1, nil)
+		if (tc.want == "") != (err == nil) || (err != nil && err.Error() != tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.in, err, tc.want)
+		}
 	}
 }

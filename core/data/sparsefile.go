@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,45 +24,64 @@ func newScanner(r io.Reader) *bufio.Scanner {
 
 // ReadSparse reads the pyxclib sparse text format: a header "rows cols",
 // then one row per line of space-separated "col:value" with 0-based,
-// strictly increasing columns; an empty line is an empty row. The number of
-// rows must equal the header. name is used in error messages.
+// strictly increasing columns and finite values; an empty line is an empty
+// row. The number of rows must equal the header. name is used in error
+// messages.
 func ReadSparse(r io.Reader, name string) (*sparse.CSR, error) {
+	var m *sparse.CSR
+	err := scanSparse(r, name, func(nrows, ncols int64) error {
+		m = &sparse.CSR{NRows: 0, NCols: int(ncols), Indptr: make([]int64, 1, min(nrows, 1<<24)+1)}
+		return nil
+	}, func(_ int, line []byte) error { return parseSparseRow(line, m) })
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// scanSparse reads the sparse format's header and hands each row's line to
+// row (0-based index), checking the row count and naming file and line in
+// every error.
+func scanSparse(r io.Reader, name string, header func(rows, cols int64) error, row func(i int, line []byte) error) error {
 	sc := newScanner(r)
 	if !sc.Scan() {
 		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("%s: line 1: %w", name, err)
+			return fmt.Errorf("%s: line 1: %w", name, err)
 		}
-		return nil, fmt.Errorf("%s: line 1: missing header \"rows cols\"", name)
+		return fmt.Errorf("%s: line 1: missing header \"rows cols\"", name)
 	}
 	hdr, err := parseInts(sc.Bytes(), 2)
 	if err != nil {
-		return nil, fmt.Errorf("%s: line 1: header: %w", name, err)
+		return fmt.Errorf("%s: line 1: header: %w", name, err)
 	}
 	nrows, ncols := hdr[0], hdr[1]
 	if nrows < 0 || ncols < 0 || ncols > 1<<31-1 {
-		return nil, fmt.Errorf("%s: line 1: bad header shape %d x %d", name, nrows, ncols)
+		return fmt.Errorf("%s: line 1: bad header shape %d x %d", name, nrows, ncols)
 	}
-	m := &sparse.CSR{NRows: 0, NCols: int(ncols), Indptr: make([]int64, 1, min(nrows, 1<<24)+1)}
-	line := 1
+	if err := header(nrows, ncols); err != nil {
+		return fmt.Errorf("%s: line 1: %w", name, err)
+	}
+	line, n := 1, int64(0)
 	for sc.Scan() {
 		line++
-		if int64(m.NRows) >= nrows {
+		if n >= nrows {
 			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 				continue // trailing blank lines after the last row
 			}
-			return nil, fmt.Errorf("%s: line %d: more rows than the header's %d", name, line, nrows)
+			return fmt.Errorf("%s: line %d: more rows than the header's %d", name, line, nrows)
 		}
-		if err := parseSparseRow(sc.Bytes(), m); err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
+		if err := row(int(n), sc.Bytes()); err != nil {
+			return fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
+		n++
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: line %d: %w", name, line+1, err)
+		return fmt.Errorf("%s: line %d: %w", name, line+1, err)
 	}
-	if int64(m.NRows) != nrows {
-		return nil, fmt.Errorf("%s: header says %d rows, file has %d", name, nrows, m.NRows)
+	if n != nrows {
+		return fmt.Errorf("%s: header says %d rows, file has %d", name, nrows, n)
 	}
-	return m, nil
+	return nil
 }
 
 // parseSparseRow appends one "col:val col:val" row to m.
@@ -88,6 +108,10 @@ func parseSparseRow(b []byte, m *sparse.CSR) error {
 			return fmt.Errorf("columns not sorted and unique at %d", col)
 		}
 		v, err := strconv.ParseFloat(string(tok[c+1:]), 32)
+		if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			// NaN sorts nowhere and breaks JSON records downstream.
+			err = fmt.Errorf("not a finite number")
+		}
 		if err != nil {
 			m.Indices, m.Data = m.Indices[:start], m.Data[:start]
 			return fmt.Errorf("entry %q: value: %w", tok, err)

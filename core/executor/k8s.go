@@ -36,7 +36,7 @@ type K8sOptions struct {
 // index k runs cell indices[k]. Each index is retried on its own
 // (backoffLimitPerIndex, Kubernetes 1.29+): a real failure (exit 1)
 // counts, while a pod stopped by a disruption (preemption, node drain) or
-// by SIGTERM at a checkpoint (exit 75) is recreated without counting and
+// by SIGTERM at a checkpoint (exit 130) is recreated without counting and
 // resumes; the task's --max-attempts still bounds the cell.
 func K8sManifest(t Task, o K8sOptions, indices []int, attempts map[int]int) ([]byte, error) {
 	if o.Image == "" {

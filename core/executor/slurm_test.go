@@ -60,7 +60,7 @@ func TestSlurmScriptHeader(t *testing.T) {
 // TestSlurmScriptRuns runs the generated batch script under bash as Slurm
 // would run task 1, with a fake xcbench and scontrol: the task gets its
 // cell, id, attempt budget, overrides and environment; on SIGUSR1 it
-// requeues itself when xcbench exits 75; on SIGTERM or a real failure it
+// requeues itself when xcbench exits 130 (interrupted); on SIGTERM or a real failure it
 // does not.
 func TestSlurmScriptRuns(t *testing.T) {
 	tk := testTask(t)
@@ -72,7 +72,7 @@ printf '%s\n' "$@" > "`+log+`.args"
 echo "$XCBENCH_X" > "`+log+`.env"
 case "$FAKE_MODE" in
 fail) exit 1 ;;
-wait) trap 'exit 75' USR1 TERM; touch "`+log+`.started"; while :; do sleep 0.02; done ;;
+wait) trap 'exit 130' USR1 TERM; touch "`+log+`.started"; while :; do sleep 0.02; done ;;
 esac
 `)
 	fakeBin(t, bin, "scontrol", `echo "$@" >> "`+log+`.scontrol"`)

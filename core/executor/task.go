@@ -16,10 +16,10 @@ import (
 )
 
 // ExitInterrupted is xcbench's exit status when a signal (SIGINT, SIGTERM,
-// SIGUSR1) stopped it and every interrupted cell was left resumable: the
-// batch script requeues the task on it after a SIGUSR1 warning. It is
-// EX_TEMPFAIL from sysexits.h, "try again later".
-const ExitInterrupted = 75
+// SIGUSR1) stopped it and every interrupted cell was left resumable (128 +
+// SIGINT, the shell's status for a Ctrl-C'd program): the batch script
+// requeues the task on it after a SIGUSR1 warning.
+const ExitInterrupted = 130
 
 // DefaultMaxAttempts bounds how many times one submission lets a cell
 // start (first run, requeues after preemption or a lost node) before its

@@ -38,13 +38,34 @@ func (c *combo) set(k string, v any) {
 
 func same(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
 
+// DefaultMaxCells bounds a grid's expansion unless the caller allows more
+// (xcbench run --max-cells): a few lines of matrix can multiply to millions
+// of cells, which would take minutes and gigabytes to expand only to be a
+// typo.
+const DefaultMaxCells = 100_000
+
 // Expand returns the grid's cells in run order: seeds outermost (so an
 // interrupted grid has every variant of the first seed), then datasets,
-// then the matrix with its last key (sorted) varying fastest.
-func Expand(g *Grid) ([]Cell, error) {
+// then the matrix with its last key (sorted) varying fastest. It refuses
+// grids of more than DefaultMaxCells cells.
+func Expand(g *Grid) ([]Cell, error) { return ExpandMax(g, DefaultMaxCells) }
+
+// ExpandMax is Expand with a bound of maxCells cells (<= 0: none), checked
+// on the sizes before anything is expanded.
+func ExpandMax(g *Grid, maxCells int) ([]Cell, error) {
 	where := g.File
 	if where == "" {
 		where = "grid"
+	}
+	if maxCells > 0 {
+		n := float64(len(g.Seeds) * len(g.Datasets))
+		for _, vs := range g.Matrix {
+			n *= float64(len(vs))
+		}
+		n += float64(len(g.Include) * len(g.Seeds) * len(g.Datasets))
+		if n > float64(maxCells) {
+			return nil, fmt.Errorf("%s: %w: the grid expands to up to %.0f cells, over the limit of %d (raise it with --max-cells if that is meant)", where, ErrInvalid, n, maxCells)
+		}
 	}
 	axes := make([]string, 0, len(g.Matrix))
 	for k := range g.Matrix {

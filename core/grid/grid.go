@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xcbench/xcbench/core/metrics"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -34,6 +37,12 @@ type Grid struct {
 	BudgetMB float64 `koanf:"budget_mb" json:"budget_mb,omitempty"`
 	// Timeout bounds one cell's wall time (0 = none).
 	Timeout time.Duration `koanf:"timeout" json:"timeout,omitempty"`
+	// CallTimeouts override the runner's per-call plugin deadlines by
+	// call ("train_step: 10m"); not part of cell identity.
+	CallTimeouts map[string]time.Duration `koanf:"call_timeouts" json:"call_timeouts,omitempty"`
+	// PluginPath lists folders (relative to the grid file) searched for
+	// external xcbench-plugin-* binaries, before $XCBENCH_PLUGIN_PATH.
+	PluginPath []string `koanf:"plugin_path" json:"plugin_path,omitempty"`
 
 	// Matrix maps dotted cell keys ("sampler.name", "batch_size") to the
 	// values to multiply.
@@ -144,6 +153,32 @@ func specID(s Spec) (string, error) {
 	return hex.EncodeToString(sum[:6]), nil
 }
 
+// TrainID identifies what a cell trains before its stage 2: the spec
+// without stage2. Cells that differ only in their stage-2 classifier share
+// it, and so can share one trained encoder.
+func TrainID(s Spec) (string, error) {
+	s.Stage2 = nil
+	return specID(s)
+}
+
+// PluginDirs is PluginPath resolved against the grid file's folder
+// (environment variables expanded).
+func (g *Grid) PluginDirs() []string {
+	base := "."
+	if g.File != "" {
+		base = filepath.Dir(g.File)
+	}
+	var out []string
+	for _, d := range g.PluginPath {
+		p := os.ExpandEnv(d)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(base, p)
+		}
+		out = append(out, filepath.Clean(p))
+	}
+	return out
+}
+
 // resolveDirs makes dataset dirs absolute relative to the grid's folder.
 func (g *Grid) resolveDirs() {
 	base := "."
@@ -174,6 +209,9 @@ func (g *Grid) validate() error {
 	if g.Name == "" {
 		return bad("name is required")
 	}
+	if err := SafeName(g.Name); err != nil {
+		return bad("name: %v", err)
+	}
 	if len(g.Datasets) == 0 {
 		return bad("datasets: at least one dataset is required")
 	}
@@ -193,6 +231,9 @@ func (g *Grid) validate() error {
 				d.Name = "synth"
 			}
 		}
+		if err := SafeName(d.Name); err != nil {
+			return bad("datasets[%d].name: %v", i, err)
+		}
 		if seen[d.Name] {
 			return bad("datasets[%d]: duplicate dataset name %q", i, d.Name)
 		}
@@ -208,6 +249,19 @@ func (g *Grid) validate() error {
 		if k == "dataset" || k == "seed" || k == "seeds" || k == "datasets" {
 			return bad("matrix.%s: use the top-level datasets/seeds lists instead", k)
 		}
+	}
+	return nil
+}
+
+var safeNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+
+// SafeName accepts names that become one path element under a run or
+// data folder: letters, digits, '.', '_', '+', '-', no leading dot or dash,
+// no "..", at most 128 bytes. Grid and dataset names are used in paths, so
+// "../../x" must not write outside the run folder.
+func SafeName(name string) error {
+	if len(name) > 128 || !safeNameRe.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("%q is not a safe name (letters, digits, '.', '_', '+', '-'; no '/', no '..', at most 128 bytes)", name)
 	}
 	return nil
 }
@@ -229,18 +283,32 @@ func (s *Spec) validate(where string) error {
 		return bad("classifier.name is required")
 	case s.Stage2 != nil && s.Stage2.Name == "":
 		return bad("stage2.name is required when stage2 is set")
+	case s.Encoder.Name == None && s.Sampler.Name != None:
+		return bad("a classifier-only cell (encoder.name: none) takes sampler.name: none, got %q", s.Sampler.Name)
+	case s.Sampler.Name == None && s.Encoder.Name != None:
+		return bad("sampler.name: none needs encoder.name: none (a classifier-only cell)")
+	case s.Encoder.Name == None && s.Stage2 != nil:
+		return bad("a classifier-only cell (encoder.name: none) has no stage2: make the stage-2 classifier its classifier")
 	case s.Eval.Every < 0:
 		return bad("eval.every must be >= 0")
 	case len(s.Eval.K) == 0:
 		return bad("eval.k must list at least one k")
 	}
 	for _, k := range s.Eval.K {
-		if k <= 0 {
-			return bad("eval.k: %d is not positive", k)
+		if k <= 0 || k > metrics.MaxK {
+			return bad("eval.k: %d is not in 1..%d", k, metrics.MaxK)
 		}
 	}
 	return nil
 }
+
+// None as an encoder (and sampler) name makes a classifier-only baseline
+// cell: no encoder is trained, the classifier works from the data set's
+// own features (tf-idf kNN, say), and the cell has one record.
+const None = "none"
+
+// Baseline reports whether the cell is a classifier-only baseline.
+func (s Spec) Baseline() bool { return s.Encoder.Name == None }
 
 // MaxK is the largest k the cell evaluates.
 func (s Spec) MaxK() int {

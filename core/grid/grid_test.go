@@ -118,6 +118,16 @@ func TestStrictErrors(t *testing.T) {
 		{"missing encoder", strings.Replace(head, "encoder: {name: bow, params: {dim: 16}}", "", 1), []string{"encoder.name is required"}},
 		{"dir and synth", strings.Replace(head, "{name: a, dir: data/a}", "{name: a, dir: d, synth: {}}", 1), []string{"exclusive"}},
 		{"bad yaml", "name: [", []string{"/x/grid.yaml"}},
+		{"fractional batch size", strings.Replace(head, "batch_size: 8", "batch_size: 12.5", 1), []string{"/x/grid.yaml:7: batch_size: 12.5 is not an integer"}},
+		{"fractional seed", head + "seeds: [0.5]\n", []string{"/x/grid.yaml:11: seeds[0]: 0.5 is not an integer"}},
+		{"negative seed", head + "seeds: [-1]\n", []string{"/x/grid.yaml:11: seeds[0]: -1 is negative"}},
+		{"NaN target", head + "target_p1: .nan\n", []string{"/x/grid.yaml:11: target_p1: NaN is not a finite number"}},
+		{"string epochs", strings.Replace(head, "epochs: 2", "epochs: many", 1), []string{"/x/grid.yaml:6: epochs"}},
+		{"fraction in a matrix", head + "matrix:\n  batch_size: [8, 12.5]\n", []string{"12.5 is not an integer"}},
+		{"grid name escaping runs/", strings.Replace(head, "name: t", "name: ../../x", 1), []string{`name: "../../x" is not a safe name`}},
+		{"dataset name with a separator", strings.Replace(head, "{name: a, dir: data/a}", "{name: ../x, dir: data/a}", 1), []string{`datasets[0].name: "../x" is not a safe name`}},
+		{"a million cells", head + "matrix:\n  a.x: [1,2,3,4,5,6,7,8,9,10]\n  a.y: [1,2,3,4,5,6,7,8,9,10]\n  a.z: [1,2,3,4,5,6,7,8,9,10]\n  a.w: [1,2,3,4,5,6,7,8,9,10]\n  a.v: [1,2,3,4,5,6,7,8,9,10]\n  a.u: [1,2,3,4,5,6,7,8,9,10]\n", []string{"up to 2000000 cells, over the limit of 100000"}},
+		{"k too large", head + "eval: {k: [1, 1000000000]}\n", []string{"eval.k: 1000000000 is not in 1..1000"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,5 +197,23 @@ func TestEvalDue(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("every=%d at_end=%v: got %s want %s", tc.every, tc.atEnd, got, tc.want)
 		}
+	}
+}
+
+// TestPluginPath: the grid's plugin_path resolves against the grid file,
+// and XCBENCH_PLUGIN_PATH (the plugin search path) is not read as the key.
+func TestPluginPath(t *testing.T) {
+	env := []string{"XCBENCH_PLUGIN_PATH=/from/env", "PLUGS=/abs"}
+	g, err := Parse("/x/grid.yaml", []byte(head+"plugin_path: [plugins.d, $PLUGS/p]\n"), LoadOptions{Environ: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PLUGS", "/abs")
+	if got := strings.Join(g.PluginDirs(), " "); got != "/x/plugins.d /abs/p" {
+		t.Fatalf("PluginDirs = %q", got)
+	}
+	g, err = Parse("/x/grid.yaml", []byte(head), LoadOptions{Environ: env})
+	if err != nil || len(g.PluginDirs()) != 0 {
+		t.Fatalf("env leaked into plugin_path: %v %v", g.PluginDirs(), err)
 	}
 }

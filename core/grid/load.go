@@ -2,12 +2,14 @@ package grid
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/knadh/koanf/parsers/yaml"
@@ -113,7 +115,9 @@ func topKeys() map[string]bool {
 	out := map[string]bool{}
 	t := reflect.TypeFor[Grid]()
 	for i := range t.NumField() {
-		if tag := t.Field(i).Tag.Get("koanf"); tag != "" && tag != "-" {
+		// plugin_path is left out: XCBENCH_PLUGIN_PATH is the plugin
+		// search path of its own, searched after the grid's plugin_path.
+		if tag := t.Field(i).Tag.Get("koanf"); tag != "" && tag != "-" && tag != "plugin_path" {
 			out[tag] = true
 		}
 	}
@@ -196,9 +200,47 @@ func decoderConfig(out any) *mapstructure.DecoderConfig {
 		ErrorUnused:      true,
 		WeaklyTypedInput: true,
 		TagName:          "koanf",
-		DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
+		DecodeHook:       mapstructure.ComposeDecodeHookFunc(StrictNumbers, mapstructure.StringToTimeDurationHookFunc()),
 		Result:           out,
 	}
+}
+
+// StrictNumbers is a mapstructure decode hook that refuses the conversions mapstructure would make silently:
+// a fraction into an integer (batch_size: 12.5 -> 12), a negative number
+// into an unsigned one (seeds: [-1] -> 2^64-1), and NaN or infinities.
+func StrictNumbers(_ reflect.Type, to reflect.Type, v any) (any, error) {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case int:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case uint64:
+		return v, nil
+	default:
+		return v, nil
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("%v is not a finite number", v)
+	}
+	switch to.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if to == reflect.TypeFor[time.Duration]() {
+			return v, nil
+		}
+		if f != math.Trunc(f) {
+			return nil, fmt.Errorf("%v is not an integer", v)
+		}
+		if f < 0 && to.Kind() >= reflect.Uint && to.Kind() <= reflect.Uint64 {
+			return nil, fmt.Errorf("%v is negative", v)
+		}
+	}
+	return v, nil
 }
 
 func decodeStrict(in any, out any) error {
@@ -209,16 +251,36 @@ func decodeStrict(in any, out any) error {
 	return d.Decode(in)
 }
 
-var invalidKeysRe = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]+)`)
+var (
+	invalidKeysRe = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]+)`)
+	// mapstructure's type and hook errors: "'batch_size' expected type
+	// 'int', got ..." or "error decoding 'seeds[0]': -1 is negative".
+	fieldErrRe = regexp.MustCompile(`(?:error decoding )?'([^']+)'[: ]\s*([^\n]+)`)
+)
 
 // describeDecodeError turns mapstructure's "'eval' has invalid keys: evry"
 // into "grid.yaml:12: unknown key eval.evry".
 func describeDecodeError(err error, file string, text []byte) error {
 	ms := invalidKeysRe.FindAllStringSubmatch(err.Error(), -1)
+	lines := KeyLines(text)
 	if len(ms) == 0 {
-		return fmt.Errorf("%s: %w: %w", file, ErrInvalid, err)
+		var msgs []string
+		for _, m := range fieldErrRe.FindAllStringSubmatch(err.Error(), -1) {
+			path, msg := m[1], strings.TrimSpace(m[2])
+			if ln, ok := lines[path]; ok {
+				msgs = append(msgs, fmt.Sprintf("%s:%d: %s: %s", file, ln, path, msg))
+			} else if ln, ok := lines[strings.SplitN(path, "[", 2)[0]]; ok {
+				msgs = append(msgs, fmt.Sprintf("%s:%d: %s: %s", file, ln, path, msg))
+			} else {
+				msgs = append(msgs, fmt.Sprintf("%s: %s: %s (set by env or flags)", file, path, msg))
+			}
+		}
+		if len(msgs) == 0 {
+			return fmt.Errorf("%s: %w: %w", file, ErrInvalid, err)
+		}
+		sort.Strings(msgs)
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
 	}
-	lines := keyLines(text)
 	var msgs []string
 	for _, m := range ms {
 		for _, key := range strings.Split(m[2], ", ") {
@@ -237,9 +299,9 @@ func describeDecodeError(err error, file string, text []byte) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
 }
 
-// keyLines maps every mapping key path in the YAML text, in mapstructure's
+// KeyLines maps every mapping key path in the YAML text, in mapstructure's
 // spelling ("datasets[0].name"), to its 1-based line.
-func keyLines(text []byte) map[string]int {
+func KeyLines(text []byte) map[string]int {
 	out := map[string]int{}
 	var root yamlv3.Node
 	if yamlv3.Unmarshal(text, &root) != nil {

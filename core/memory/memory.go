@@ -2,9 +2,11 @@ package memory
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -104,4 +106,34 @@ func wrapProc(p string, err error) error {
 		}
 	}
 	return fmt.Errorf("memory: %w", err)
+}
+
+// CPUSeconds is the user plus system CPU time the process has used so far
+// (utime + stime of /proc/<pid>/stat, all its threads), in seconds. The
+// runner reports it beside wall time because on a shared machine wall
+// seconds measure the neighbours as much as the work.
+func CPUSeconds(pid int) (float64, error) {
+	p := filepath.Join(procRoot, strconv.Itoa(pid), "stat")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0, wrapProc(p, err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// count fields from the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("memory: %s: malformed stat", p)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// After ')': state is field 3, so utime (14) and stime (15) are at 11, 12.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("memory: %s: malformed stat (%d fields)", p, len(f))
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("memory: %s: malformed utime/stime %q %q", p, f[11], f[12])
+	}
+	// USER_HZ is 100 on every Linux ABI Go supports.
+	return float64(ut+st) / 100, nil
 }

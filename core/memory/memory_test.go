@@ -82,3 +82,20 @@ func TestResetPeakSelf(t *testing.T) {
 		t.Fatal("GoHeap not positive")
 	}
 }
+
+func TestCPUSeconds(t *testing.T) {
+	old := procRoot
+	procRoot = "testdata/proc"
+	defer func() { procRoot = old }()
+	// utime 250 + stime 75 ticks, with a command name holding ") ".
+	if s, err := CPUSeconds(42); err != nil || s != 3.25 {
+		t.Fatalf("CPUSeconds = %v, %v; want 3.25", s, err)
+	}
+	if _, err := CPUSeconds(43); err == nil {
+		t.Fatal("no stat file: no error")
+	}
+	procRoot = old
+	if s, err := CPUSeconds(os.Getpid()); err != nil || s < 0 {
+		t.Fatalf("own process: %v, %v", s, err)
+	}
+}

@@ -152,6 +152,10 @@ func (s sums) add(o sums) {
 // reciprocal pairs to drop from the predictions; invProp (one weight per
 // label, see InvPropensity) enables PSP and PSnDCG; ks are the cut-offs
 // (k may exceed K or a row's length: missing ranks count as misses).
+// MaxK bounds the cut-offs: evaluation holds rows x k predictions, and no
+// XC metric is reported beyond a few hundred.
+const MaxK = 1000
+
 func Evaluate(pred sdk.TopK, truth *sparse.CSR, filter []data.Pair, invProp []float64, ks []int) (Result, error) {
 	if pred.Rows != truth.NRows {
 		return Result{}, fmt.Errorf("metrics: %d prediction rows vs %d truth rows", pred.Rows, truth.NRows)
@@ -167,8 +171,8 @@ func Evaluate(pred sdk.TopK, truth *sparse.CSR, filter []data.Pair, invProp []fl
 	}
 	kmax := 0
 	for _, k := range ks {
-		if k <= 0 {
-			return Result{}, fmt.Errorf("metrics: k must be positive, got %d", k)
+		if k <= 0 || k > MaxK {
+			return Result{}, fmt.Errorf("metrics: k must be in 1..%d, got %d", MaxK, k)
 		}
 		kmax = max(kmax, k)
 	}
@@ -238,6 +242,64 @@ func Evaluate(pred sdk.TopK, truth *sparse.CSR, filter []data.Pair, invProp []fl
 		}
 	}
 	return res, nil
+}
+
+// Rows holds per-document scores at one cut-off k, in the terms of the
+// corpus metrics: P@k and nDCG@k are means of P and NDCG over rows; PSP@k is
+// sum(PSP) / sum(PSPIdeal) (pyxclib normalises by the ideal over all rows,
+// so it is a ratio of sums, not a mean of ratios). PSP and PSPIdeal are
+// nil without propensities. Paired comparisons resample these rows.
+type Rows struct {
+	P, NDCG, PSP, PSPIdeal []float64
+}
+
+// PerRow scores each row at cut-off k exactly as Evaluate does over all
+// rows (same filtering, ties and discounts): mean(P) equals Evaluate's
+// P@k, and so on.
+func PerRow(pred sdk.TopK, truth *sparse.CSR, filter []data.Pair, invProp []float64, k int) (Rows, error) {
+	if pred.Rows != truth.NRows {
+		return Rows{}, fmt.Errorf("metrics: %d prediction rows vs %d truth rows", pred.Rows, truth.NRows)
+	}
+	if k <= 0 || k > MaxK {
+		return Rows{}, fmt.Errorf("metrics: k must be in 1..%d, got %d", MaxK, k)
+	}
+	if invProp != nil && len(invProp) != truth.NCols {
+		return Rows{}, fmt.Errorf("metrics: %d propensities for %d labels", len(invProp), truth.NCols)
+	}
+	disc := make([]float64, k)
+	for r := range disc {
+		disc[r] = 1 / math.Log2(float64(r)+2)
+	}
+	maxPos := k
+	for i := 0; i < truth.NRows; i++ {
+		maxPos = max(maxPos, truth.RowLen(i))
+	}
+	idcg := make([]float64, maxPos)
+	acc := 0.0
+	for r := range idcg {
+		acc += 1 / math.Log2(float64(r)+2)
+		idcg[r] = acc
+	}
+	ev := evaluator{pred: pred, truth: truth, fs: data.NewFilterSet(filter), w: invProp, kmax: k, disc: disc, idcg: idcg,
+		flags: make([]float64, k), wflags: make([]float64, k), ideal: make([]float64, k)}
+	out := Rows{P: make([]float64, truth.NRows), NDCG: make([]float64, truth.NRows)}
+	if invProp != nil {
+		out.PSP, out.PSPIdeal = make([]float64, truth.NRows), make([]float64, truth.NRows)
+	}
+	s := newSums(k)
+	for i := 0; i < truth.NRows; i++ {
+		for _, v := range [][]float64{s.p, s.ndcg, s.psp, s.psIdeal, s.psndcg, s.psndcgIdeal, s.recall} {
+			clear(v)
+		}
+		if err := ev.row(i, s); err != nil {
+			return Rows{}, err
+		}
+		out.P[i], out.NDCG[i] = s.p[k-1], s.ndcg[k-1]
+		if invProp != nil {
+			out.PSP[i], out.PSPIdeal[i] = s.psp[k-1], s.psIdeal[k-1]
+		}
+	}
+	return out, nil
 }
 
 type evaluator struct {

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"path/filepath"
 	"testing"
 
@@ -156,5 +158,61 @@ func TestEvaluateDeterministicAcrossChunks(t *testing.T) {
 	}
 	if p, _ := a.Get("P", 2); p <= 0.4 || p > 1 {
 		t.Errorf("P@2 = %v", p)
+	}
+}
+
+// TestPerRowSumsToEvaluate pins PerRow to Evaluate: the mean of per-row
+// P and nDCG, and PSP's ratio of sums, equal the corpus metrics, with a
+// filter, ties and rows shorter than k.
+func TestPerRowSumsToEvaluate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const n, L, K = 500, 40, 12
+	rows := make([][]int32, n)
+	pred := sdk.TopK{Rows: n, K: K, Labels: make([]int32, n*K), Scores: make([]float32, n*K)}
+	var filter []data.Pair
+	for i := range rows {
+		perm := r.Perm(L)
+		for j := range 1 + r.IntN(4) {
+			rows[i] = append(rows[i], int32(perm[j]))
+		}
+		slices.Sort(rows[i])
+		perm = r.Perm(L)
+		for j := range K {
+			pred.Labels[i*K+j] = int32(perm[j])
+			pred.Scores[i*K+j] = float32(r.IntN(5)) / 4 // ties and zeros
+			if j >= K-2 {
+				pred.Labels[i*K+j] = -1
+			}
+		}
+		if i%7 == 0 {
+			filter = append(filter, data.Pair{Row: int32(i), Label: int32(perm[0])})
+		}
+	}
+	truth, _ := sparse.FromRows(L, rows)
+	inv := InvPropensity(truth, 0.55, 1.5)
+	for _, k := range []int{1, 3, 5, 11} {
+		res, err := Evaluate(pred, truth, filter, inv, []int{k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, err := PerRow(pred, truth, filter, inv, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p, nd, ps, ideal float64
+		for i := range n {
+			p, nd, ps, ideal = p+pr.P[i], nd+pr.NDCG[i], ps+pr.PSP[i], ideal+pr.PSPIdeal[i]
+		}
+		wantP, _ := res.Get("P", k)
+		wantN, _ := res.Get("nDCG", k)
+		wantPS, _ := res.Get("PSP", k)
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{{"P", p / n, wantP}, {"nDCG", nd / n, wantN}, {"PSP", ps / ideal, wantPS}} {
+			if math.Abs(c.got-c.want) > 1e-12 {
+				t.Errorf("%s@%d: per-row %v, corpus %v", c.name, k, c.got, c.want)
+			}
+		}
 	}
 }

@@ -9,8 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
+	"github.com/xcbench/xcbench/core/buildinfo"
 	"github.com/xcbench/xcbench/core/grid"
 )
 
@@ -30,6 +33,27 @@ type Status struct {
 	Attempts int       `json:"attempts"`
 	Started  time.Time `json:"started"`
 	Updated  time.Time `json:"updated"`
+	// Builds lists, in order, every build (buildinfo.Info.String) that ran
+	// an attempt of this cell: one entry for a cell produced by one build.
+	Builds []string `json:"builds,omitempty"`
+	// Host is the machine of the latest attempt.
+	Host string `json:"host,omitempty"`
+	// EncoderFrom names the cell whose trained encoder (checkpoint and
+	// per-epoch records) this cell took instead of training its own: the
+	// cells differ only in their stage-2 classifier.
+	EncoderFrom string `json:"encoder_from,omitempty"`
+}
+
+// Process is one xcbench process that worked in a run folder.
+type Process struct {
+	Build   buildinfo.Info `json:"build"`
+	Host    string         `json:"host"`
+	PID     int            `json:"pid"`
+	Started time.Time      `json:"started"`
+	// GridSHA256 hashes the grid file's text as this process read it.
+	GridSHA256 string `json:"grid_sha256"`
+	// Args are the command line's arguments after the program name.
+	Args []string `json:"args,omitempty"`
 }
 
 // PluginInfo identifies a component binary a run used.
@@ -39,6 +63,14 @@ type PluginInfo struct {
 	Version string `json:"version,omitempty"`
 	Path    string `json:"path,omitempty"`
 	SHA256  string `json:"sha256,omitempty"`
+}
+
+// PluginLock records a plugin lock file as a run used it.
+type PluginLock struct {
+	File string `json:"file"`
+	// SHA256 is the lock file's own checksum.
+	SHA256  string       `json:"sha256"`
+	Plugins []PluginInfo `json:"plugins"`
 }
 
 // HostInfo describes the machine.
@@ -53,17 +85,27 @@ type HostInfo struct {
 
 // Manifest describes a run folder.
 type Manifest struct {
-	GridName  string       `json:"grid_name"`
-	GridFile  string       `json:"grid_file"`
-	GridText  string       `json:"grid_text"`
-	Grid      *grid.Grid   `json:"grid"`
-	Cells     []grid.Cell  `json:"cells"`
-	Seeds     []uint64     `json:"seeds"`
-	GitCommit string       `json:"git_commit,omitempty"`
-	Plugins   []PluginInfo `json:"plugins,omitempty"`
-	Host      HostInfo     `json:"host"`
-	Created   time.Time    `json:"created"`
-	Updated   time.Time    `json:"updated"`
+	GridName string      `json:"grid_name"`
+	GridFile string      `json:"grid_file"`
+	GridText string      `json:"grid_text"`
+	Grid     *grid.Grid  `json:"grid"`
+	Cells    []grid.Cell `json:"cells"`
+	Seeds    []uint64    `json:"seeds"`
+	// GitCommit is the build commit of the processes that ran the cells
+	// ("mixed" when they differ; Processes has each), GitDirty whether
+	// that build had uncommitted changes.
+	GitCommit  string       `json:"git_commit,omitempty"`
+	GitDirty   *bool        `json:"git_dirty,omitempty"`
+	GridSHA256 string       `json:"grid_sha256,omitempty"`
+	Processes  []Process    `json:"processes,omitempty"`
+	Plugins    []PluginInfo `json:"plugins,omitempty"`
+	Host       HostInfo     `json:"host"`
+	Created    time.Time    `json:"created"`
+	Updated    time.Time    `json:"updated"`
+
+	// PluginLock is the lock file the run verified external plugins
+	// against (nil when the grid uses built-ins only).
+	PluginLock *PluginLock `json:"plugin_lock,omitempty"`
 }
 
 // Stage names.
@@ -93,6 +135,10 @@ type Record struct {
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// Wall is seconds by phase: train, encode, refresh, predict, eval.
 	Wall map[string]float64 `json:"wall"`
+	// CPU is CPU seconds (user + system) by phase, summed over the
+	// runner's process and the cell's plugin processes: on a shared
+	// machine wall time measures the neighbours too.
+	CPU map[string]float64 `json:"cpu,omitempty"`
 	// PeakRSS is bytes by plugin kind, then phase (VmHWM reset per phase).
 	PeakRSS map[string]map[string]int64 `json:"peak_rss,omitempty"`
 	// Elapsed is the cell's cumulative working seconds at the end of this
@@ -118,6 +164,29 @@ func (s *Store) ManifestPath() string { return filepath.Join(s.Dir, "manifest.js
 // WriteManifest replaces the manifest atomically.
 func (s *Store) WriteManifest(m Manifest) error {
 	return WriteJSONAtomic(s.ManifestPath(), m)
+}
+
+// UpdateManifest replaces the manifest with fn's result, holding an
+// exclusive lock on the run folder's manifest so processes sharing it
+// (shards, array tasks) never lose each other's cells or processes; fn gets
+// the current manifest and whether there was a readable one.
+func (s *Store) UpdateManifest(fn func(cur Manifest, have bool) (Manifest, error)) error {
+	path := filepath.Join(s.Dir, ".manifest.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("results: lock %s: %w", path, err)
+	}
+	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	cur, rerr := s.ReadManifest()
+	m, err := fn(cur, rerr == nil)
+	if err != nil {
+		return err
+	}
+	return s.WriteManifest(m)
 }
 
 // ReadManifest reads the manifest.
@@ -147,10 +216,6 @@ func (c *CellStore) recordsPath() string { return filepath.Join(c.Dir, "epochs.j
 // CheckpointDir holds the encoder checkpoint of the last stored epoch.
 func (c *CellStore) CheckpointDir() string { return filepath.Join(c.Dir, "ckpt") }
 
-// RefreshDir holds the embeddings of the sampler's last refresh, so a
-// resumed cell can replay it exactly.
-func (c *CellStore) RefreshDir() string { return filepath.Join(c.Dir, "refresh") }
-
 // ScratchDir is handed to the cell's plugins.
 func (c *CellStore) ScratchDir() string { return filepath.Join(c.Dir, "scratch") }
 
@@ -165,9 +230,23 @@ func (c *CellStore) Status() (Status, error) {
 		return st, fmt.Errorf("results: %w", err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("results: %s: %w", c.statusPath(), err)
+		return Status{Epoch: -1}, fmt.Errorf("results: %s: %w: %w", c.statusPath(), ErrCorrupt, err)
 	}
 	return st, nil
+}
+
+// ErrCorrupt marks a state file of the run folder that cannot be parsed.
+var ErrCorrupt = errors.New("corrupt state file")
+
+// QuarantineStatus moves an unreadable status.json aside (kept for
+// inspection as status.json.corrupt) so the cell can start over from its
+// checkpoint; the status is derived state, the records and checkpoints
+// are the truth.
+func (c *CellStore) QuarantineStatus() error {
+	if err := os.Rename(c.statusPath(), c.statusPath()+".corrupt"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("results: %w", err)
+	}
+	return nil
 }
 
 // SetStatus replaces status.json atomically.
@@ -200,6 +279,9 @@ func (c *CellStore) Append(r Record) error {
 	return f.Close()
 }
 
+// ErrDuplicate marks a records file holding one (stage, epoch) twice.
+var ErrDuplicate = errors.New("duplicate epoch record")
+
 // Records reads every complete record; a torn last line (crash mid-write)
 // is skipped.
 func (c *CellStore) Records() ([]Record, error) {
@@ -220,6 +302,7 @@ func (c *CellStore) readRecords() ([]Record, int64, error) {
 		out  []Record
 		good int64
 		line int
+		seen = map[[2]string]int{}
 	)
 	r := bufio.NewReader(f)
 	for {
@@ -230,6 +313,13 @@ func (c *CellStore) readRecords() ([]Record, int64, error) {
 			if jerr := json.Unmarshal(bytes.TrimSpace(b), &rec); jerr != nil {
 				return out, good, fmt.Errorf("results: %s:%d: %w", c.recordsPath(), line, jerr)
 			}
+			// Two writers of one cell would leave an epoch twice; a report
+			// averaging them would be silently wrong.
+			key := [2]string{rec.Stage, strconv.Itoa(rec.Epoch)}
+			if first, dup := seen[key]; dup {
+				return out, good, fmt.Errorf("results: %s:%d: %w: stage %s epoch %d already recorded on line %d", c.recordsPath(), line, ErrDuplicate, rec.Stage, rec.Epoch, first)
+			}
+			seen[key] = line
 			out = append(out, rec)
 			good += int64(len(b))
 		}
@@ -271,6 +361,50 @@ func (c *CellStore) KeepThrough(epoch int) ([]Record, error) {
 	return kept, nil
 }
 
+// WriteCell records the cell's definition in its folder (cell.json), so the
+// folder describes itself whatever becomes of the grid file.
+func (c *CellStore) WriteCell(cell grid.Cell) error {
+	return WriteJSONAtomic(filepath.Join(c.Dir, "cell.json"), cell)
+}
+
+// Cells reads the definitions of every cell folder of the run that has
+// one (folders of runs before cell.json existed are skipped).
+func (s *Store) Cells() ([]grid.Cell, error) {
+	ents, err := os.ReadDir(filepath.Join(s.Dir, "cells"))
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var out []grid.Cell
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(s.Dir, "cells", e.Name(), "cell.json"))
+		if err != nil {
+			continue
+		}
+		var c grid.Cell
+		if json.Unmarshal(b, &c) == nil && c.ID == e.Name() {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// ReplaceRecords rewrites epochs.jsonl (temp + rename) to hold exactly
+// recs.
+func (c *CellStore) ReplaceRecords(recs []Record) error {
+	var buf bytes.Buffer
+	for _, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("results: encode record: %w", err)
+		}
+		buf.Write(append(b, '\n'))
+	}
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return writeAtomic(c.recordsPath(), buf.Bytes())
+}
+
 // WriteJSONAtomic writes v indented to path via temp file, fsync, rename.
 func WriteJSONAtomic(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
@@ -289,7 +423,12 @@ func writeAtomic(path string, b []byte) error {
 		return fmt.Errorf("results: %w", err)
 	}
 	tmp := f.Name()
-	_, werr := f.Write(b)
+	// CreateTemp makes 0600 files; state files are as readable as the
+	// records beside them.
+	werr := f.Chmod(0o644)
+	if werr == nil {
+		_, werr = f.Write(b)
+	}
 	if werr == nil {
 		werr = f.Sync()
 	}

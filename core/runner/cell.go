@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/grid"
+	"github.com/xcbench/xcbench/core/memory"
 	"github.com/xcbench/xcbench/core/npy"
 	"github.com/xcbench/xcbench/core/results"
 	"github.com/xcbench/xcbench/plugins/sdk"
@@ -29,6 +31,7 @@ const (
 
 type cellRun struct {
 	r    *Runner
+	g    *grid.Grid
 	cell grid.Cell
 	spec grid.Spec
 	cs   *results.CellStore
@@ -74,6 +77,10 @@ func (c *cellRun) run(ctx context.Context) (err error) {
 	if err := c.launch(ctx); err != nil {
 		return err
 	}
+	c.r.fault(PointLaunched)
+	if c.spec.Baseline() {
+		return c.baseline(ctx)
+	}
 
 	start, err := c.resume(ctx)
 	if err != nil {
@@ -102,14 +109,24 @@ func (c *cellRun) run(ctx context.Context) (err error) {
 	return nil
 }
 
-// launch starts and configures the encoder, sampler and classifier.
+// launch starts and configures the encoder, sampler and classifier (the
+// classifier alone for a baseline cell).
 func (c *cellRun) launch(ctx context.Context) error {
-	var err error
+	var ok bool
+	if c.spec.Baseline() {
+		clfComp, err := c.start(ctx, sdk.KindClassifier, c.spec.Classifier)
+		if err != nil {
+			return err
+		}
+		if c.clf, ok = clfComp.Impl.(sdk.Classifier); !ok {
+			return fmt.Errorf("classifier %s: component is not an sdk.Classifier", c.spec.Classifier.Name)
+		}
+		return nil
+	}
 	encComp, err := c.start(ctx, sdk.KindEncoder, c.spec.Encoder)
 	if err != nil {
 		return err
 	}
-	var ok bool
 	if c.enc, ok = encComp.Impl.(sdk.Encoder); !ok {
 		return fmt.Errorf("encoder %s: component is not an sdk.Encoder", c.spec.Encoder.Name)
 	}
@@ -158,31 +175,33 @@ func (c *cellRun) start(ctx context.Context, kind sdk.Kind, spec grid.Component)
 		Params: params, Seed: c.spec.Seed, ScratchDir: scratch,
 		Dataset: sdk.Dataset{Dir: c.dsDir, Name: c.spec.Dataset.Name, Options: opts},
 	}
-	if err := comp.Impl.Configure(ctx, cfg); err != nil {
+	if err := c.call(ctx, spec.Name, CallConfigure, func(ctx context.Context) error { return comp.Impl.Configure(ctx, cfg) }); err != nil {
 		return nil, fmt.Errorf("%s %s: configure: %w", kind, spec.Name, err)
 	}
 	return comp, nil
 }
 
-// params is the component's params as JSON; the encoder also gets
-// batch_size and total_steps when its schema declares them and the grid
-// does not set them, since its schedules depend on them.
+// params is the component's params as JSON. A component whose schema
+// declares batch_size gets the cell's, and the encoder total_steps, unless
+// the grid sets them: schedules and measures depend on them, and a
+// component must not learn them from the calls it happens to have seen
+// (that state would be lost on resume).
 func (c *cellRun) params(kind sdk.Kind, spec grid.Component, info sdk.Info) (json.RawMessage, error) {
 	p := map[string]any{}
 	for k, v := range spec.Params {
 		p[k] = v
 	}
-	if kind == sdk.KindEncoder {
-		var schema map[string]json.RawMessage
-		_ = json.Unmarshal(info.ConfigSchema, &schema)
-		inject := func(key string, v any) {
-			if _, declared := schema[key]; declared {
-				if _, set := p[key]; !set {
-					p[key] = v
-				}
+	var schema map[string]json.RawMessage
+	_ = json.Unmarshal(info.ConfigSchema, &schema)
+	inject := func(key string, v any) {
+		if _, declared := schema[key]; declared {
+			if _, set := p[key]; !set {
+				p[key] = v
 			}
 		}
-		inject("batch_size", c.spec.BatchSize)
+	}
+	inject("batch_size", c.spec.BatchSize)
+	if kind == sdk.KindEncoder {
 		inject("total_steps", c.spec.Epochs*c.batchesPerEpoch())
 	}
 	if len(p) == 0 {
@@ -210,39 +229,116 @@ func (c *cellRun) batchesPerEpoch() int {
 	return (n + c.spec.BatchSize - 1) / c.spec.BatchSize
 }
 
-// resume restores the last checkpoint, drops records past it and replays
-// the sampler's last refresh; it returns the first epoch to run.
+// resume restores the newest checkpoint that loads (falling back to an
+// older one when the newest is corrupt), drops records past it and replays
+// the last refresh at or before it; it returns the first epoch to run.
+//
+// The replay is unconditional: a sampler's batches can depend on a refresh
+// older than the epoch being resumed (NGAME's one-epoch lag trains epoch
+// e+1 on epoch e's clusters even when e+1 refreshes again), so the sampler
+// must be put back in the state the uninterrupted run had, not merely given
+// the next refresh.
 func (c *cellRun) resume(ctx context.Context) (int, error) {
-	dir, epoch, err := c.cs.LastCheckpoint()
+	cks, err := c.cs.Checkpoints()
 	if err != nil {
 		return 0, err
 	}
+	if len(cks) == 0 && c.spec.Stage2 != nil {
+		if err := c.borrowEncoder(); err != nil {
+			return 0, err
+		}
+		if cks, err = c.cs.Checkpoints(); err != nil {
+			return 0, err
+		}
+	}
+	epoch := -1
+	var loadErrs []string
+	for _, ck := range cks {
+		if err := c.call(ctx, c.spec.Encoder.Name, CallLoad, func(ctx context.Context) error { return c.enc.Load(ctx, ck.Dir) }); err != nil {
+			loadErrs = append(loadErrs, fmt.Sprintf("%s (epoch %d): %v", ck.Dir, ck.Epoch, err))
+			fmt.Fprintf(c.r.o.Warnings, "xcbench: cell %s: checkpoint %s does not load, trying an older one: %v\n", c.cell.Name, ck.Dir, err)
+			continue
+		}
+		epoch = ck.Epoch
+		break
+	}
+	if epoch < 0 && len(loadErrs) > 0 {
+		return 0, fmt.Errorf("resume: no checkpoint loads (%s); start the cell over with: xcbench run --restart-cell %s", strings.Join(loadErrs, "; "), c.cell.ID)
+	}
 	kept, err := c.cs.KeepThrough(epoch)
 	if err != nil {
+		return 0, fmt.Errorf("resume: %w; start the cell over with: xcbench run --restart-cell %s", err, c.cell.ID)
+	}
+	if err := c.cs.PruneRefreshes(epoch, 2); err != nil {
 		return 0, err
 	}
 	if epoch < 0 {
 		return 0, nil
-	}
-	if err := c.enc.Load(ctx, dir); err != nil {
-		return 0, fmt.Errorf("resume: encoder load %s: %w", dir, err)
 	}
 	if len(kept) > 0 {
 		c.elapsed = kept[len(kept)-1].Elapsed
 	}
 	next := epoch + 1
 	if next < c.spec.Epochs {
-		plan, err := c.smp.Plan(ctx, next)
-		if err != nil {
-			return 0, fmt.Errorf("resume: sampler plan %d: %w", next, err)
-		}
-		if !plan.Refresh {
-			if err := c.replayRefresh(ctx); err != nil {
-				return 0, err
-			}
+		if err := c.replayRefresh(ctx, epoch); err != nil {
+			return 0, err
 		}
 	}
+	c.r.fault(PointResumed)
 	return next, nil
+}
+
+// borrowEncoder lets a cell that differs from a finished one only in its
+// stage-2 classifier start from that cell's trained encoder: its final
+// checkpoint and its per-epoch records are copied (the records are the
+// donor's, bit for bit, but for the cell id), so only stage 2 runs. It
+// does nothing when the run folder has no such cell.
+func (c *cellRun) borrowEncoder() error {
+	own, err := grid.TrainID(c.spec)
+	if err != nil {
+		return err
+	}
+	cells, err := c.r.o.Store.Cells()
+	if err != nil {
+		return nil
+	}
+	for _, d := range cells {
+		if d.ID == c.cell.ID || d.Spec.Stage2 == nil {
+			continue
+		}
+		if id, err := grid.TrainID(d.Spec); err != nil || id != own {
+			continue
+		}
+		donor := c.r.o.Store.Cell(d.ID)
+		if st, err := donor.Status(); err != nil || st.State != results.StateDone {
+			continue
+		}
+		cks, err := donor.Checkpoints()
+		if err != nil || len(cks) == 0 || cks[0].Epoch != c.spec.Epochs-1 {
+			continue
+		}
+		recs, err := donor.Records()
+		if err != nil {
+			continue
+		}
+		if err := c.cs.CopyCheckpoint(cks[0]); err != nil {
+			return fmt.Errorf("take the encoder of cell %s: %w", d.Name, err)
+		}
+		var m1 []results.Record
+		for _, r := range recs {
+			if r.Stage == results.StageM1 {
+				r.Cell = c.cell.ID
+				m1 = append(m1, r)
+			}
+		}
+		if err := c.cs.ReplaceRecords(m1); err != nil {
+			return err
+		}
+		c.st.EncoderFrom = d.ID
+		fmt.Fprintf(c.r.o.Warnings, "xcbench: cell %s: stage 2 only, on the encoder cell %s trained\n", c.cell.Name, d.Name)
+		return c.cs.SetStatus(*c.st)
+	}
+	return nil
 }
 
 type refreshMarker struct {
@@ -258,7 +354,7 @@ type refreshMarker struct {
 // saveRefresh keeps the embeddings a refresh was given (copies: the
 // encoder may overwrite its scratch files) for replay on resume.
 func (c *cellRun) saveRefresh(epoch int, docs, labels sdk.Matrix) error {
-	dir := c.cs.RefreshDir()
+	dir := c.cs.RefreshDir(epoch)
 	tmp := dir + ".tmp"
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -284,14 +380,26 @@ func (c *cellRun) saveRefresh(epoch int, docs, labels sdk.Matrix) error {
 	return os.Rename(tmp, dir)
 }
 
-func (c *cellRun) replayRefresh(ctx context.Context) error {
-	dir := c.cs.RefreshDir()
-	b, err := os.ReadFile(filepath.Join(dir, "refresh.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // the sampler never asked for embeddings
-	}
+// replayRefresh hands the sampler the inputs of the last refresh at or
+// before epoch again.
+func (c *cellRun) replayRefresh(ctx context.Context, epoch int) error {
+	eps, err := c.cs.Refreshes()
 	if err != nil {
 		return err
+	}
+	last := -1
+	for _, e := range eps {
+		if e <= epoch {
+			last = e
+		}
+	}
+	if last < 0 {
+		return nil // the sampler has not refreshed yet
+	}
+	dir := c.cs.RefreshDir(last)
+	b, err := os.ReadFile(filepath.Join(dir, "refresh.json"))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
 	}
 	var m refreshMarker
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -304,7 +412,11 @@ func (c *cellRun) replayRefresh(ctx context.Context) error {
 	if m.HaveLabels {
 		labels = sdk.Matrix{Rows: m.LabelRows, Cols: m.LabelCols, Path: filepath.Join(dir, "labels.npy")}
 	}
-	if _, err := c.smp.Refresh(ctx, m.Epoch, docs, labels); err != nil {
+	err = c.call(ctx, c.spec.Sampler.Name, CallRefresh, func(ctx context.Context) error {
+		_, err := c.smp.Refresh(ctx, m.Epoch, docs, labels)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("resume: replay refresh of epoch %d: %w", m.Epoch, err)
 	}
 	return nil
@@ -336,9 +448,25 @@ func (c *cellRun) phase(name string, fn func() error) error {
 	for _, comp := range c.comps {
 		_ = comp.ResetPeak() // best effort: no /proc means no memory figures
 	}
+	cpu0 := c.cpuSeconds()
 	t0 := time.Now()
+	steps := name == PhaseTrain && c.rec.Stage == results.StageM1 && !c.spec.Baseline()
+	if !steps {
+		c.r.o.Progress.PhaseStart(c.rec.Stage, name)
+	}
 	err := fn()
+	if !steps {
+		c.r.o.Progress.PhaseDone()
+	}
 	c.rec.Wall[name] += time.Since(t0).Seconds()
+	if cpu0 >= 0 {
+		if cpu1 := c.cpuSeconds(); cpu1 >= cpu0 {
+			if c.rec.CPU == nil {
+				c.rec.CPU = map[string]float64{}
+			}
+			c.rec.CPU[name] += cpu1 - cpu0
+		}
+	}
 	for _, comp := range c.comps {
 		peak, perr := comp.PeakRSS()
 		if perr != nil {
@@ -356,6 +484,26 @@ func (c *cellRun) phase(name string, fn func() error) error {
 	return err
 }
 
+// cpuSeconds is the CPU time used so far by this process and the cell's
+// component processes (each process once), or -1 where /proc is missing.
+func (c *cellRun) cpuSeconds() float64 {
+	pids := map[int]bool{os.Getpid(): true}
+	for _, comp := range c.comps {
+		if comp.PID > 0 {
+			pids[comp.PID] = true
+		}
+	}
+	total := 0.0
+	for pid := range pids {
+		s, err := memory.CPUSeconds(pid)
+		if err != nil {
+			return -1
+		}
+		total += s
+	}
+	return total
+}
+
 func (c *cellRun) newRecord(stage string, epoch int) *results.Record {
 	return &results.Record{
 		Cell: c.cell.ID, Stage: stage, Epoch: epoch,
@@ -367,7 +515,11 @@ func (c *cellRun) epoch(ctx context.Context, e int) error {
 	c.rec = c.newRecord(results.StageM1, e)
 	rec := c.rec
 
-	plan, err := c.smp.Plan(ctx, e)
+	var plan sdk.RefreshPlan
+	err := c.call(ctx, c.spec.Sampler.Name, CallPlan, func(ctx context.Context) (err error) {
+		plan, err = c.smp.Plan(ctx, e)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sampler plan: %w", err)
 	}
@@ -380,25 +532,35 @@ func (c *cellRun) epoch(ctx context.Context, e int) error {
 	c.r.o.Progress.EpochStart(e, c.batchesPerEpoch())
 	var lossSum, hardSum float64
 	err = c.phase(PhaseTrain, func() error {
-		for b, err := range c.smp.Batches(ctx, e, c.spec.BatchSize) {
-			if err != nil {
-				return fmt.Errorf("sampler batches: %w", err)
+		// The batch stream gets one deadline for the whole epoch, each
+		// step its own.
+		return c.call(ctx, c.spec.Sampler.Name, CallBatches, func(bctx context.Context) error {
+			for b, err := range c.smp.Batches(bctx, e, c.spec.BatchSize) {
+				if err != nil {
+					return fmt.Errorf("sampler batches: %w", err)
+				}
+				var st sdk.StepStats
+				err := c.call(ctx, c.spec.Encoder.Name, CallTrainStep, func(ctx context.Context) (err error) {
+					st, err = c.enc.TrainStep(ctx, b)
+					return err
+				})
+				if err != nil {
+					return fmt.Errorf("encoder train step %d: %w", rec.Steps, err)
+				}
+				lossSum += st.Loss
+				hardSum += st.Hardness
+				rec.Items += st.Items
+				rec.Steps++
+				c.r.o.Progress.Step()
+				c.r.fault(fmt.Sprintf("%s:%d:%d", PointStep, e, rec.Steps))
 			}
-			st, err := c.enc.TrainStep(ctx, b)
-			if err != nil {
-				return fmt.Errorf("encoder train step %d: %w", rec.Steps, err)
-			}
-			lossSum += st.Loss
-			hardSum += st.Hardness
-			rec.Items += st.Items
-			rec.Steps++
-			c.r.o.Progress.Step()
-		}
-		return ctx.Err()
+			return ctx.Err()
+		})
 	})
 	if err != nil {
 		return err
 	}
+	c.r.fault(fmt.Sprintf("%s:%d", PointTrained, e))
 	if rec.Steps > 0 {
 		rec.Loss = lossSum / float64(rec.Steps)
 		rec.Hardness = hardSum / float64(rec.Steps)
@@ -412,6 +574,7 @@ func (c *cellRun) epoch(ctx context.Context, e int) error {
 		if err := c.evaluate(ctx, limit); err != nil {
 			return err
 		}
+		c.r.fault(fmt.Sprintf("%s:%d", PointEvaluated, e))
 	}
 	return c.commit(ctx, e)
 }
@@ -425,7 +588,10 @@ func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) erro
 			var err error
 			if plan.DocSource == "memory_bank" {
 				if mb, ok := c.enc.(sdk.MemoryBanker); ok {
-					docs, err = mb.MemoryBank(ctx)
+					err = c.call(ctx, c.spec.Encoder.Name, CallEncode, func(ctx context.Context) (err error) {
+						docs, err = mb.MemoryBank(ctx)
+						return err
+					})
 					if errors.Is(err, sdk.ErrUnimplemented) {
 						err, docs = nil, sdk.Matrix{}
 					}
@@ -435,7 +601,7 @@ func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) erro
 				return fmt.Errorf("encoder memory bank: %w", err)
 			}
 			if docs.IsZero() {
-				if docs, err = c.enc.Encode(ctx, sdk.SplitTrain, nil); err != nil {
+				if docs, err = c.encode(ctx, sdk.SplitTrain, nil); err != nil {
 					return fmt.Errorf("encode train docs: %w", err)
 				}
 				rec.Items += docs.Rows
@@ -443,7 +609,7 @@ func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) erro
 		}
 		if plan.NeedLabels {
 			var err error
-			if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+			if labels, err = c.encode(ctx, sdk.SplitLabels, nil); err != nil {
 				return fmt.Errorf("encode labels: %w", err)
 			}
 			rec.Items += labels.Rows
@@ -455,18 +621,21 @@ func (c *cellRun) refresh(ctx context.Context, e int, plan sdk.RefreshPlan) erro
 	}
 	var rs sdk.RefreshStats
 	err = c.phase(PhaseRefresh, func() error {
-		var err error
-		rs, err = c.smp.Refresh(ctx, e, docs, labels)
-		return err
+		return c.call(ctx, c.spec.Sampler.Name, CallRefresh, func(ctx context.Context) (err error) {
+			rs, err = c.smp.Refresh(ctx, e, docs, labels)
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("sampler refresh: %w", err)
 	}
 	h := rs.Hardness
 	rec.RefreshHardness = &h
+	c.r.fault(fmt.Sprintf("%s:%d", PointRefreshed, e))
 	if err := c.saveRefresh(e, docs, labels); err != nil {
 		return fmt.Errorf("save refresh inputs: %w", err)
 	}
+	c.r.fault(fmt.Sprintf("%s:%d", PointRefreshSaved, e))
 	return nil
 }
 
@@ -487,10 +656,10 @@ func (c *cellRun) evaluate(ctx context.Context, limit int) error {
 	var test, labels sdk.Matrix
 	err := c.phase(PhaseEncode, func() error {
 		var err error
-		if test, err = c.enc.Encode(ctx, sdk.SplitTest, ids); err != nil {
+		if test, err = c.encode(ctx, sdk.SplitTest, ids); err != nil {
 			return fmt.Errorf("encode test docs: %w", err)
 		}
-		if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+		if labels, err = c.encode(ctx, sdk.SplitLabels, nil); err != nil {
 			return fmt.Errorf("encode labels: %w", err)
 		}
 		rec.Items += test.Rows + labels.Rows
@@ -501,19 +670,111 @@ func (c *cellRun) evaluate(ctx context.Context, limit int) error {
 	}
 	var pred sdk.TopK
 	err = c.phase(PhasePredict, func() error {
-		if _, err := c.clf.Train(ctx, sdk.TrainInput{Labels: labels}); err != nil {
-			return fmt.Errorf("classifier %s train: %w", c.spec.Classifier.Name, err)
+		name := c.spec.Classifier.Name
+		if err := c.call(ctx, name, CallTrain, func(ctx context.Context) error {
+			_, err := c.clf.Train(ctx, sdk.TrainInput{Labels: labels})
+			return err
+		}); err != nil {
+			return fmt.Errorf("classifier %s train: %w", name, err)
 		}
-		var err error
-		if pred, err = c.clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK()); err != nil {
-			return fmt.Errorf("classifier %s predict: %w", c.spec.Classifier.Name, err)
+		if err := c.call(ctx, name, CallPredict, func(ctx context.Context) (err error) {
+			pred, err = c.clf.Predict(ctx, sdk.SplitTest, test, c.predK())
+			return err
+		}); err != nil {
+			return fmt.Errorf("classifier %s predict: %w", name, err)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	if limit == 0 {
+		if err := c.writePredictions(results.StageM1, pred); err != nil {
+			return err
+		}
+	}
 	return c.score(pred, rows)
+}
+
+// baseline runs a classifier-only cell: the classifier trains on the data
+// set's own features and predicts the whole test split; one record (epoch
+// 0), no checkpoint. An interrupted baseline simply runs again.
+func (c *cellRun) baseline(ctx context.Context) error {
+	if _, err := c.cs.KeepThrough(-1); err != nil {
+		return err
+	}
+	c.r.o.Progress.CellStart(c.cell, 1)
+	c.rec = c.newRecord(results.StageM1, 0)
+	name := c.spec.Classifier.Name
+	err := c.phase(PhaseTrain, func() error {
+		return c.call(ctx, name, CallTrain, func(ctx context.Context) error {
+			ts, err := c.clf.Train(ctx, sdk.TrainInput{})
+			c.rec.Loss = ts.Loss
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("classifier %s train: %w", name, err)
+	}
+	var pred sdk.TopK
+	err = c.phase(PhasePredict, func() error {
+		return c.call(ctx, name, CallPredict, func(ctx context.Context) (err error) {
+			pred, err = c.clf.Predict(ctx, sdk.SplitTest, sdk.Matrix{}, c.predK())
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("classifier %s predict: %w", name, err)
+	}
+	if err := c.writePredictions(results.StageM1, pred); err != nil {
+		return err
+	}
+	if err := c.score(pred, c.ds.TestY.NRows); err != nil {
+		return err
+	}
+	for _, s := range c.rec.Wall {
+		c.elapsed += s
+	}
+	c.rec.Elapsed, c.rec.Time = c.elapsed, time.Now().UTC()
+	if err := c.cs.Append(*c.rec); err != nil {
+		return err
+	}
+	c.logRecord(c.rec)
+	c.st.Epoch = 0
+	return nil
+}
+
+// predK is how many labels per document the classifiers are asked for:
+// 100 (the depth XC papers score at and pyxclib's usual top-k), or the
+// largest metric cut-off if deeper, at most the label count. Asking for
+// more than the metrics' k matters: the filter removes pairs before the
+// top-k is cut, as pyxclib does on the full score matrix.
+func (c *cellRun) predK() int {
+	k := 100
+	if c.ds != nil && c.ds.NumLabels > 0 {
+		k = min(k, c.ds.NumLabels)
+	}
+	return max(k, c.spec.MaxK())
+}
+
+// writePredictions keeps a finished evaluation's test predictions in the
+// XC sparse format (cells/<id>/predictions-<stage>.txt, unfiltered, with a
+// JSON sidecar saying so and naming the filter file), so anyone can rescore
+// them with pyxclib.
+func (c *cellRun) writePredictions(stage string, pred sdk.TopK) error {
+	path := filepath.Join(c.cs.Dir, "predictions-"+stage+".txt")
+	if err := data.WritePredictionsShape(path, pred, c.ds.NumLabels); err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	filter := ""
+	if len(c.ds.FilterTest) > 0 {
+		filter = filepath.Join(c.dsDir, "filter_labels_test.txt")
+	}
+	return results.WriteJSONAtomic(path+".json", map[string]any{
+		"format": "xc-sparse", "rows": pred.Rows, "labels": c.ds.NumLabels, "k": pred.K,
+		"filter_applied": false, "filter_file": filter,
+		"note": "scores as the classifier returned them; remove the filter pairs (and, as NGAME's evaluation does, zero scores) before taking the top-k",
+	})
 }
 
 func (c *cellRun) score(pred sdk.TopK, rows int) error {
@@ -543,11 +804,24 @@ func (c *cellRun) commit(ctx context.Context, e int) error {
 		return err
 	}
 	c.logRecord(rec)
-	if err := c.cs.SaveCheckpoint(e, func(dir string) error { return c.enc.Save(ctx, dir) }); err != nil {
+	c.r.fault(fmt.Sprintf("%s:%d", PointRecorded, e))
+	err := c.cs.SaveCheckpoint(e, func(dir string) error {
+		return c.call(ctx, c.spec.Encoder.Name, CallSave, func(ctx context.Context) error { return c.enc.Save(ctx, dir) })
+	})
+	if err != nil {
 		return fmt.Errorf("encoder save: %w", err)
 	}
+	c.r.fault(fmt.Sprintf("%s:%d", PointCheckpointed, e))
+	// Two checkpoints are kept (ckpt, ckpt.prev), so two refreshes.
+	if err := c.cs.PruneRefreshes(e, 2); err != nil {
+		return err
+	}
 	c.st.Epoch = e
-	return c.cs.SetStatus(*c.st)
+	if err := c.cs.SetStatus(*c.st); err != nil {
+		return err
+	}
+	c.r.fault(fmt.Sprintf("%s:%d", PointCommitted, e))
+	return nil
 }
 
 func (c *cellRun) logRecord(rec *results.Record) {
@@ -573,13 +847,13 @@ func (c *cellRun) stage2(ctx context.Context) error {
 	var train, labels, test sdk.Matrix
 	err = c.phase(PhaseEncode, func() error {
 		var err error
-		if train, err = c.enc.Encode(ctx, sdk.SplitTrain, nil); err != nil {
+		if train, err = c.encode(ctx, sdk.SplitTrain, nil); err != nil {
 			return fmt.Errorf("encode train docs: %w", err)
 		}
-		if labels, err = c.enc.Encode(ctx, sdk.SplitLabels, nil); err != nil {
+		if labels, err = c.encode(ctx, sdk.SplitLabels, nil); err != nil {
 			return fmt.Errorf("encode labels: %w", err)
 		}
-		if test, err = c.enc.Encode(ctx, sdk.SplitTest, nil); err != nil {
+		if test, err = c.encode(ctx, sdk.SplitTest, nil); err != nil {
 			return fmt.Errorf("encode test docs: %w", err)
 		}
 		rec.Items += train.Rows + labels.Rows + test.Rows
@@ -589,21 +863,29 @@ func (c *cellRun) stage2(ctx context.Context) error {
 		return err
 	}
 	var pred sdk.TopK
+	name := c.spec.Stage2.Name
 	err = c.phase(PhaseTrain, func() error {
-		ts, err := clf.Train(ctx, sdk.TrainInput{TrainDocs: train, Labels: labels})
-		rec.Loss = ts.Loss
-		return err
+		return c.call(ctx, name, CallTrain, func(ctx context.Context) error {
+			ts, err := clf.Train(ctx, sdk.TrainInput{TrainDocs: train, Labels: labels})
+			rec.Loss = ts.Loss
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	c.r.fault(PointStage2Trained)
 	err = c.phase(PhasePredict, func() error {
-		var err error
-		pred, err = clf.Predict(ctx, sdk.SplitTest, test, c.spec.MaxK())
-		return err
+		return c.call(ctx, name, CallPredict, func(ctx context.Context) (err error) {
+			pred, err = clf.Predict(ctx, sdk.SplitTest, test, c.predK())
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
+	}
+	if err := c.writePredictions(results.StageStage2, pred); err != nil {
+		return err
 	}
 	if err := c.score(pred, c.ds.TestY.NRows); err != nil {
 		return err
@@ -616,5 +898,6 @@ func (c *cellRun) stage2(ctx context.Context) error {
 		return err
 	}
 	c.logRecord(rec)
+	c.r.fault(PointStage2Recorded)
 	return nil
 }

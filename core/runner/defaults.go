@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/xcbench/xcbench/core/grid"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -48,22 +49,32 @@ func Score(pred sdk.TopK, ds *data.Dataset, rows int, ks []int) (map[string]floa
 	return res.Map(), nil
 }
 
-// Synth is the default SynthFunc: params are synth.Config fields in
-// snake_case (train_docs, labels, seed, options: {max_len: 16}, ...),
-// decoded strictly.
-func Synth(_ context.Context, params map[string]any, dir string) error {
+// SynthConfig decodes and checks a grid's synth params strictly (unknown
+// keys, fractions for counts, negative values are errors).
+func SynthConfig(params map[string]any) (synth.Config, error) {
 	var c synth.Config
 	d, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		ErrorUnused: true, WeaklyTypedInput: true, Result: &c,
+		ErrorUnused: true, WeaklyTypedInput: true, Result: &c, DecodeHook: grid.StrictNumbers,
 		MatchName: func(key, field string) bool {
 			return strings.EqualFold(strings.ReplaceAll(key, "_", ""), field)
 		},
 	})
 	if err != nil {
-		return err
+		return c, err
 	}
 	if err := d.Decode(params); err != nil {
-		return fmt.Errorf("synth params: %w", err)
+		return c, fmt.Errorf("synth params: %w", err)
+	}
+	return c, c.Check()
+}
+
+// Synth is the default SynthFunc: params are synth.Config fields in
+// snake_case (train_docs, labels, seed, options: {max_len: 16}, ...),
+// decoded strictly.
+func Synth(_ context.Context, params map[string]any, dir string) error {
+	c, err := SynthConfig(params)
+	if err != nil {
+		return err
 	}
 	ds, err := synth.Generate(c)
 	if err != nil {

@@ -23,6 +23,9 @@ type Component struct {
 	// in-process components that is the whole test process.
 	ResetPeak func() error
 	PeakRSS   func() (int64, error)
+	// PID is the component's process (this process when in-process); the
+	// runner reads its CPU time per phase.
+	PID int
 	// Kill stops the component; safe to call twice.
 	Kill func()
 }
@@ -50,6 +53,7 @@ func (RegistryLauncher) Launch(ctx context.Context, kind sdk.Kind, name string) 
 	pid := os.Getpid()
 	return &Component{
 		Kind: kind, Name: name, Info: info, Impl: impl,
+		PID:       pid,
 		ResetPeak: func() error { return memory.ResetPeak(pid) },
 		PeakRSS:   func() (int64, error) { return memory.PeakRSS(pid) },
 		Kill:      func() {},

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xcbench/xcbench/core/buildinfo"
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/grid"
 	"github.com/xcbench/xcbench/core/results"
@@ -40,6 +41,11 @@ type Progress interface {
 	// (-1 when unknown).
 	EpochStart(epoch, batches int)
 	Step()
+	// PhaseStart and PhaseDone bracket the cell's phases other than the
+	// training steps (refresh, encode, predict, eval, stage-2 training),
+	// which can run for minutes with no step to count.
+	PhaseStart(stage, phase string)
+	PhaseDone()
 	CellDone(cell grid.Cell, status results.Status)
 	GridDone()
 }
@@ -56,6 +62,8 @@ type Options struct {
 	Progress Progress
 	// Log receives one JSON line per record, as stored (nil = discard).
 	Log io.Writer
+	// Warnings receives one line per recovered problem (nil = discard).
+	Warnings io.Writer
 	// SkipFailed keeps cells that failed in an earlier run as they are
 	// (by default they are retried, resuming from their checkpoint).
 	SkipFailed bool
@@ -63,6 +71,20 @@ type Options struct {
 	// exchange matrices through (e.g. the host's /dev/shm folder); removed
 	// per cell when it ends. Default: cells/<id>/scratch in the run folder.
 	ScratchRoot string
+	// RestartCells names cells (by id) to start over: their folder is
+	// removed before they run (the way out of state that cannot resume).
+	RestartCells map[string]bool
+	// Build identifies this binary in the manifest and each cell's status
+	// (zero = buildinfo.Get()).
+	Build buildinfo.Info
+	// Args is the command line, recorded in the manifest.
+	Args []string
+	// Fault, when set, is called at every point where an interruption
+	// must leave a resumable cell (see the Point* constants): the
+	// fault-injection hook of the resume tests. Nil in normal runs.
+	Fault func(point string)
+	// PluginLock, when set, is recorded in the manifest.
+	PluginLock *results.PluginLock
 }
 
 // Runner runs grids.
@@ -94,12 +116,18 @@ func New(o Options) (*Runner, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.Warnings == nil {
+		o.Warnings = io.Discard
+	}
 	return &Runner{o: o, plugins: map[string]results.PluginInfo{}}, nil
 }
 
 // Summary counts a run's outcome.
 type Summary struct {
 	Done, Failed, Skipped int
+	// Busy counts cells another process held the lock of (running
+	// elsewhere, e.g. another --shard); they are neither done nor failed.
+	Busy int
 	// Failures maps cell name to its error.
 	Failures map[string]string
 }
@@ -109,34 +137,52 @@ type Summary struct {
 // Summary, not the error.
 func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summary, error) {
 	sum := Summary{Failures: map[string]string{}}
+	build := r.o.Build
+	if build.Commit == "" {
+		build = buildinfo.Get()
+	}
+	host := results.CollectHost()
+	gridSum := sha256.Sum256([]byte(g.Source))
+	proc := results.Process{
+		Build: build, Host: host.Hostname, PID: os.Getpid(), Started: time.Now().UTC(),
+		GridSHA256: hex.EncodeToString(gridSum[:]), Args: r.o.Args,
+	}
 	man := results.Manifest{
 		GridName: g.Name, GridFile: g.File, GridText: g.Source, Grid: g, Cells: cells, Seeds: g.Seeds,
-		GitCommit: results.GitCommit(ctx, filepath.Dir(g.File)),
-		Host:      results.CollectHost(), Created: time.Now().UTC(),
+		GridSHA256: proc.GridSHA256, Host: host, Created: proc.Started,
 	}
-	if old, err := r.o.Store.ReadManifest(); err == nil {
-		man.Created = old.Created
-	}
+	man.PluginLock = r.o.PluginLock
 	writeManifest := func() error {
 		// An earlier run, or another process sharing this run folder
-		// (xcbench run --shard), may have recorded cells and plugins: keep
-		// them. Cells of an earlier, different version of the grid file
-		// are dropped.
-		if cur, err := r.o.Store.ReadManifest(); err == nil {
-			if cur.GridText == g.Source {
-				man.Cells = unionCells(cur.Cells, man.Cells)
-			}
-			r.mu.Lock()
-			for _, p := range cur.Plugins {
-				if _, ok := r.plugins[p.Kind+"/"+p.Name]; !ok {
-					r.plugins[p.Kind+"/"+p.Name] = p
+		// (xcbench run --shard), may have recorded cells, plugins and
+		// processes: keep them. Cells of an earlier, different version of
+		// the grid file are dropped.
+		return r.o.Store.UpdateManifest(func(cur results.Manifest, have bool) (results.Manifest, error) {
+			man.Processes = []results.Process{proc}
+			if have {
+				man.Created = cur.Created
+				if cur.GridText == g.Source {
+					man.Cells = unionCells(cur.Cells, man.Cells)
 				}
+				for _, p := range cur.Processes {
+					if p.PID != proc.PID || p.Host != proc.Host || !p.Started.Equal(proc.Started) {
+						man.Processes = append(man.Processes, p)
+					}
+				}
+				r.mu.Lock()
+				for _, p := range cur.Plugins {
+					if _, ok := r.plugins[p.Kind+"/"+p.Name]; !ok {
+						r.plugins[p.Kind+"/"+p.Name] = p
+					}
+				}
+				r.mu.Unlock()
 			}
-			r.mu.Unlock()
-		}
-		man.Plugins = r.pluginList()
-		man.Updated = time.Now().UTC()
-		return r.o.Store.WriteManifest(man)
+			sort.SliceStable(man.Processes, func(i, j int) bool { return man.Processes[i].Started.Before(man.Processes[j].Started) })
+			man.GitCommit, man.GitDirty = manifestBuild(man.Processes)
+			man.Plugins = r.pluginList()
+			man.Updated = time.Now().UTC()
+			return man, nil
+		})
 	}
 	if err := writeManifest(); err != nil {
 		return sum, err
@@ -147,16 +193,20 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		cs := r.o.Store.Cell(cell.ID)
-		st, err := cs.Status()
+		st, ran, err := r.cell(ctx, g, cell, build, host.Hostname)
 		if err != nil {
 			return sum, err
 		}
-		if st.State == results.StateDone || (st.State == results.StateFailed && r.o.SkipFailed) {
+		switch {
+		case errors.Is(ran, results.ErrLocked):
+			sum.Busy++
+			fmt.Fprintf(r.o.Warnings, "xcbench: cell %s skipped: %v\n", cell.Name, ran)
+			r.o.Progress.CellDone(cell, results.Status{State: "running elsewhere", Error: ran.Error()})
+			continue
+		case ran == errSkipped:
 			sum.Skipped++
 			continue
 		}
-		st = r.runCell(ctx, g, cell, cs, st)
 		if werr := writeManifest(); werr != nil {
 			return sum, werr
 		}
@@ -173,6 +223,63 @@ func (r *Runner) Run(ctx context.Context, g *grid.Grid, cells []grid.Cell) (Summ
 		}
 	}
 	return sum, nil
+}
+
+var errSkipped = errors.New("skipped")
+
+// cell runs one cell under its lock. ran is errSkipped for a cell already
+// finished, an error wrapping results.ErrLocked for one another process is
+// running, nil when it ran (st then holds its final state); err is an error
+// of the run folder itself, which stops the grid.
+func (r *Runner) cell(ctx context.Context, g *grid.Grid, cell grid.Cell, build buildinfo.Info, host string) (st results.Status, ran, err error) {
+	cs := r.o.Store.Cell(cell.ID)
+	unlock, err := cs.TryLock()
+	if errors.Is(err, results.ErrLocked) {
+		return st, err, nil
+	}
+	if err != nil {
+		return st, nil, err
+	}
+	defer unlock()
+	if r.o.RestartCells[cell.ID] {
+		if err := cs.Reset(); err != nil {
+			return st, nil, err
+		}
+		// The lock file went with the folder; hold a fresh one.
+		unlock()
+		if unlock, err = cs.TryLock(); err != nil {
+			return st, nil, err
+		}
+	}
+	st, serr := cs.Status()
+	if serr != nil {
+		// status.json is derived state: move the bad one aside and let
+		// the cell resume from its records and checkpoints.
+		if qerr := cs.QuarantineStatus(); qerr != nil {
+			return st, nil, qerr
+		}
+		fmt.Fprintf(r.o.Warnings, "xcbench: cell %s: %v; moved aside, resuming from its checkpoint\n", cell.Name, serr)
+		st = results.Status{Epoch: -1, Error: "previous status.json unreadable, moved aside: " + serr.Error()}
+	}
+	if st.State == results.StateDone || (st.State == results.StateFailed && r.o.SkipFailed) {
+		return st, errSkipped, nil
+	}
+	return r.runCell(ctx, g, cell, cs, st, build, host), nil, nil
+}
+
+// manifestBuild is the processes' common commit and dirty flag, or
+// "mixed" when they ran different builds.
+func manifestBuild(ps []results.Process) (string, *bool) {
+	if len(ps) == 0 {
+		return "", nil
+	}
+	c, d := ps[0].Build.Commit, ps[0].Build.Dirty
+	for _, p := range ps[1:] {
+		if p.Build.Commit != c || (p.Build.Dirty == nil) != (d == nil) || (d != nil && *p.Build.Dirty != *d) {
+			return "mixed", nil
+		}
+	}
+	return c, d
 }
 
 // unionCells returns b's cells in b's order, then a's cells that b lacks
@@ -233,14 +340,23 @@ func (r *Runner) pluginList() []results.PluginInfo {
 
 // runCell runs one cell and returns its final status (already stored).
 // Interrupted cells stay "running" so the next run resumes them.
-func (r *Runner) runCell(ctx context.Context, g *grid.Grid, cell grid.Cell, cs *results.CellStore, st results.Status) results.Status {
+func (r *Runner) runCell(ctx context.Context, g *grid.Grid, cell grid.Cell, cs *results.CellStore, st results.Status, build buildinfo.Info, host string) results.Status {
 	st.State, st.Error = results.StateRunning, ""
 	st.Attempts++
+	st.Host = host
+	if b := build.String(); len(st.Builds) == 0 || st.Builds[len(st.Builds)-1] != b {
+		st.Builds = append(st.Builds, b)
+	}
 	if st.Started.IsZero() {
 		st.Started = time.Now().UTC()
 	}
 	if err := cs.SetStatus(st); err != nil {
 		st.State, st.Error = results.StateFailed, err.Error()
+		return st
+	}
+	if err := cs.WriteCell(cell); err != nil {
+		st.State, st.Error = results.StateFailed, err.Error()
+		_ = cs.SetStatus(st)
 		return st
 	}
 	cctx := ctx
@@ -249,7 +365,7 @@ func (r *Runner) runCell(ctx context.Context, g *grid.Grid, cell grid.Cell, cs *
 		cctx, cancel = context.WithTimeout(ctx, cell.Spec.Timeout)
 		defer cancel()
 	}
-	c := &cellRun{r: r, cell: cell, spec: cell.Spec, cs: cs, st: &st}
+	c := &cellRun{r: r, g: g, cell: cell, spec: cell.Spec, cs: cs, st: &st}
 	err := c.run(cctx)
 	c.killAll()
 	switch {
@@ -258,6 +374,8 @@ func (r *Runner) runCell(ctx context.Context, g *grid.Grid, cell grid.Cell, cs *
 	case ctx.Err() != nil:
 		// Interrupted by the caller: leave it resumable.
 		st.Error = "interrupted: " + err.Error()
+	case cctx.Err() == context.DeadlineExceeded:
+		st.State, st.Error = results.StateFailed, fmt.Sprintf("cell timed out after %s (grid timeout): %v", cell.Spec.Timeout, err)
 	default:
 		st.State, st.Error = results.StateFailed, err.Error()
 	}
@@ -265,6 +383,17 @@ func (r *Runner) runCell(ctx context.Context, g *grid.Grid, cell grid.Cell, cs *
 		st.State, st.Error = results.StateFailed, serr.Error()
 	}
 	return st
+}
+
+// DatasetDir is where a cell's data set is: its folder, or for a synthetic
+// one the folder the runner generates it into under the run folder.
+func DatasetDir(runDir string, d grid.Dataset) string {
+	if d.Synth == nil {
+		return d.Path
+	}
+	b, _ := json.Marshal(d.Synth)
+	sum := sha256.Sum256(b)
+	return filepath.Join(runDir, "datasets", d.Name+"-"+hex.EncodeToString(sum[:4]))
 }
 
 // dataset prepares (synthetic) data and loads it, caching the last one
@@ -276,8 +405,7 @@ func (r *Runner) dataset(ctx context.Context, spec grid.Spec) (string, *data.Dat
 			return "", nil, fmt.Errorf("dataset %s: synthetic datasets are not supported by this runner", spec.Dataset.Name)
 		}
 		b, _ := json.Marshal(spec.Dataset.Synth)
-		sum := sha256.Sum256(b)
-		dir = filepath.Join(r.o.Store.Dir, "datasets", spec.Dataset.Name+"-"+hex.EncodeToString(sum[:4]))
+		dir = DatasetDir(r.o.Store.Dir, spec.Dataset)
 		if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
 			// Processes sharing the run folder (shards, cluster tasks) may
 			// generate the same set at once: each writes its own temporary
@@ -340,5 +468,7 @@ func (nopProgress) GridStart(int)                      {}
 func (nopProgress) CellStart(grid.Cell, int)           {}
 func (nopProgress) EpochStart(int, int)                {}
 func (nopProgress) Step()                              {}
+func (nopProgress) PhaseStart(string, string)          {}
+func (nopProgress) PhaseDone()                         {}
 func (nopProgress) CellDone(grid.Cell, results.Status) {}
 func (nopProgress) GridDone()                          {}

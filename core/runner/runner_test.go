@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,7 +71,7 @@ func comparable(t *testing.T, dir string, cells []grid.Cell) string {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			r.Wall, r.PeakRSS, r.Elapsed, r.Time = nil, nil, 0, time.Time{}
+			r.Wall, r.CPU, r.PeakRSS, r.Elapsed, r.Time = nil, nil, nil, 0, time.Time{}
 			b, _ := json.Marshal(r)
 			sb.Write(b)
 			sb.WriteByte('\n')
@@ -215,50 +216,36 @@ func TestFailingComponentFailsOneCell(t *testing.T) {
 	}
 }
 
-// TestKilledProcessResumes SIGKILLs a child process running the grid once
-// the first cell is done and the second has begun, then finishes the run
-// and compares with an uninterrupted one.
+// TestKilledProcessResumes SIGKILLs a child process running the grid at
+// an exact point, the first epoch of the second cell committed (the child
+// kills itself there: no timing involved), then finishes the run and
+// compares with an uninterrupted one.
 func TestKilledProcessResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns a child process")
 	}
-	text := strings.Replace(baseGrid, "params: {lr: 0.3}", "params: {lr: 0.3, step_sleep: 5}", 1)
-	g, cells := loadGrid(t, text)
+	g, cells := loadGrid(t, baseGrid)
 	ref := t.TempDir()
 	if _, err := newRunner(t, ref, nil).Run(context.Background(), g, cells); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	gfile := filepath.Join(dir, "grid.yaml")
-	if err := os.WriteFile(gfile, []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(gfile, []byte(baseGrid), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "run")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildRun$")
-	cmd.Env = append(os.Environ(), "XCBENCH_RUNNER_CHILD="+gfile+"|"+out)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	cmd.Env = append(os.Environ(), "XCBENCH_RUNNER_CHILD="+gfile+"|"+out+"|"+PointCommitted+":0|2")
+	err := cmd.Run()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("child was not killed: %v", err)
 	}
 	st, _ := results.Open(out)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		s0, _ := st.Cell(cells[0].ID).Status()
-		s1, _ := st.Cell(cells[1].ID).Status()
-		if s0.State == results.StateDone && s1.Epoch >= 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("child made no progress")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if s0, _ := st.Cell(cells[0].ID).Status(); s0.State != results.StateDone {
+		t.Fatalf("first cell after SIGKILL: %+v", s0)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	s1, _ := st.Cell(cells[1].ID).Status()
-	if s1.State != results.StateRunning {
+	if s1, _ := st.Cell(cells[1].ID).Status(); s1.State != results.StateRunning || s1.Epoch != 0 {
 		t.Fatalf("second cell after SIGKILL: %+v", s1)
 	}
 	g2, err := grid.Load(gfile, grid.LoadOptions{Environ: []string{}})
@@ -278,13 +265,16 @@ func TestKilledProcessResumes(t *testing.T) {
 	}
 }
 
-// TestChildRun is the child half of TestKilledProcessResumes.
+// TestChildRun is the child half of TestKilledProcessResumes: it runs the
+// grid and SIGKILLs itself at the n-th time the runner reaches point.
 func TestChildRun(t *testing.T) {
 	spec := os.Getenv("XCBENCH_RUNNER_CHILD")
 	if spec == "" {
 		t.Skip("child mode only")
 	}
-	gfile, out, _ := strings.Cut(spec, "|")
+	parts := strings.Split(spec, "|")
+	gfile, out, point := parts[0], parts[1], parts[2]
+	n, _ := strconv.Atoi(parts[3])
 	g, err := grid.Load(gfile, grid.LoadOptions{Environ: []string{}})
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +283,16 @@ func TestChildRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newRunner(t, out, nil).Run(context.Background(), g, cells); err != nil {
+	r := newRunner(t, out, nil)
+	r.o.Fault = func(p string) {
+		if p == point {
+			if n--; n == 0 {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+		}
+	}
+	if _, err := r.Run(context.Background(), g, cells); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -50,14 +50,48 @@ type Config struct {
 	Options data.Options
 }
 
+// checkSigns refuses negative settings: zero means "default", but a
+// negative count or probability is a mistake, not a request for one.
+func (c Config) checkSigns() error {
+	ints := map[string]int{"labels": c.Labels, "train_docs": c.TrainDocs, "test_docs": c.TestDocs, "topics": c.Topics,
+		"max_labels_per_doc": c.MaxLabelsPerDoc, "label_words": c.LabelWords, "topic_words": c.TopicWords,
+		"noise_words": c.NoiseWords, "doc_len": c.DocLen}
+	floats := map[string]float64{"alpha": c.Alpha, "cross_topic": c.CrossTopic, "synonym": c.Synonym,
+		"label_share": c.LabelShare, "topic_share": c.TopicShare}
+	var bad []string
+	for k, v := range ints {
+		if v < 0 {
+			bad = append(bad, fmt.Sprintf("%s: %d", k, v))
+		}
+	}
+	for k, v := range floats {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			bad = append(bad, fmt.Sprintf("%s: %v", k, v))
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("synth: must be non-negative and finite (0 = default): %s", strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// Check validates c as Generate would, without generating anything.
+func (c Config) Check() error {
+	if err := c.checkSigns(); err != nil {
+		return err
+	}
+	return c.withDefaults().validate()
+}
+
 func (c Config) withDefaults() Config {
 	def := func(v *int, d int) {
-		if *v <= 0 {
+		if *v == 0 {
 			*v = d
 		}
 	}
 	deff := func(v *float64, d float64) {
-		if *v <= 0 {
+		if *v == 0 {
 			*v = d
 		}
 	}
@@ -247,10 +281,10 @@ func (g *generator) doc() ([]int32, string) {
 // Generate builds a synthetic dataset in memory and featurizes it with
 // c.Options. Same Config (seed included) ⇒ identical dataset.
 func Generate(c Config) (*data.Dataset, error) {
-	c = c.withDefaults()
-	if err := c.validate(); err != nil {
+	if err := c.Check(); err != nil {
 		return nil, err
 	}
+	c = c.withDefaults()
 	g := newGenerator(c)
 	ds := &data.Dataset{
 		Name:      fmt.Sprintf("synth-L%d-N%d-s%d", c.Labels, c.TrainDocs, c.Seed),

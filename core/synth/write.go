@@ -45,10 +45,10 @@ func Write(dir string, ds *data.Dataset) error {
 // holding only the label structure in memory, so 1M-point datasets need
 // little RAM. The files equal Write(dir, Generate(c)).
 func Stream(ctx context.Context, dir string, c Config) error {
-	c = c.withDefaults()
-	if err := c.validate(); err != nil {
+	if err := c.Check(); err != nil {
 		return err
 	}
+	c = c.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ func TestLearnsPlanted(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct{ name, params string }{
 		{"triplet_mean", small},
+		{"dsoftmax", `{"dim": 16, "batch_size": 32, "encode_batch": 64, "lr": 0.01, "loss": "dsoftmax", "temperature": 0.1}`},
 		{"infonce_tfidf_residual", `{"dim": 16, "batch_size": 32, "encode_batch": 64, "lr": 0.01, "loss": "infonce", "temperature": 0.1, "pooling": "tfidf", "residual": true}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -316,4 +317,20 @@ func TestRaggedBatchReusesGraph(t *testing.T) {
 	if n := enc.Service().Compiles(); n != 1 {
 		t.Fatalf("%d graphs compiled for a full and a ragged batch (%d docs), want 1", n, len(last.Docs))
 	}
+}
+
+// TestInBatchStepMatchesHost pins the in-batch masks and the infonce and
+// dsoftmax losses end to end against a host computation, with and
+// without reciprocal train pairs.
+func TestInBatchStepMatchesHost(t *testing.T) {
+	siamesetest.CheckInBatchStep(t, func(ds *data.Dataset, params string) sdk.Encoder {
+		return configured(t, ds, 3, params)
+	}, planted, small, 32)
+}
+
+// TestGradCacheSameGradients: gradient caching changes no gradient.
+func TestGradCacheSameGradients(t *testing.T) {
+	siamesetest.CheckGradCache(t, func(params string) *siamese.Service {
+		return configured(t, planted, 3, params).Service()
+	}, planted, `{"dim": 16, "batch_size": 32, "encode_batch": 64, "residual": true}`, 32, 8)
 }

@@ -20,7 +20,14 @@ func TestConformance(t *testing.T) {
 	if err := synth.Write(dir, ds); err != nil {
 		t.Fatal(err)
 	}
-	cfg := sdk.Config{Seed: 5, Params: json.RawMessage(`{"dim": 16, "batch_size": 8, "encode_batch": 32}`),
-		Dataset: sdk.Dataset{Dir: dir, Name: "synth", Options: json.RawMessage(`{"cache_dir":"-"}`)}, ScratchDir: t.TempDir()}
-	plugintest.TestEncoder(t, func() sdk.Encoder { return New() }, cfg)
+	for _, params := range []string{
+		`{"dim": 16, "batch_size": 8, "encode_batch": 32}`,
+		`{"dim": 16, "batch_size": 8, "encode_batch": 32, "loss": "dsoftmax", "grad_cache": 4}`,
+	} {
+		t.Run(params, func(t *testing.T) {
+			cfg := sdk.Config{Seed: 5, Params: json.RawMessage(params),
+				Dataset: sdk.Dataset{Dir: dir, Name: "synth", Options: json.RawMessage(`{"cache_dir":"-"}`)}, ScratchDir: t.TempDir()}
+			plugintest.TestEncoder(t, func() sdk.Encoder { return New() }, cfg)
+		})
+	}
 }

@@ -61,6 +61,44 @@ func InfoNCE(pos, cand, allow, valid *Node, t float64) Output {
 	return Output{Loss: l, Hardness: hard}
 }
 
+// DSoftmax is DEXML's decoupled softmax (Gupta et al., ICLR 2024): every
+// positive of a document gets its own softmax cross-entropy over itself and
+// the document's negatives only, the document's other positives masked out
+// of the denominator, so positives never compete with each other:
+// ℓ_p = −log(e^{s_p/t} / (e^{s_p/t} + Σ_n e^{s_n/t})) = softplus(LSE_n(s_n/t) − s_p/t).
+// The positives of row i are its own sampled label (pos) and the candidate
+// columns where posMask [B,C] is 1 (in-batch labels that are further
+// positives of the document, each label once); the negatives are the
+// allowed candidates. A row's loss is the mean over its positives, the
+// batch's the mean over valid rows (so each document weighs the same, as in
+// the other losses). With posMask all zero it equals InfoNCE. Its hardness
+// is the mean cosine over the allowed candidates, as InfoNCE's.
+func DSoftmax(pos, cand, allow, posMask, valid *Node, t float64) Output {
+	g := cand.Graph()
+	dt := cand.DType()
+	allowB := GreaterThan(allow, ScalarZero(g, dt))
+	z := DivScalar(cand, t)
+	// -1e4/t underflows exp() to 0; a row without negatives then gets
+	// LSE ≈ -1e4/t and each positive a loss of ≈ 0.
+	negLogits := Where(allowB, z, Scalar(g, dt, -1e4/t))
+	mx := StopGradient(ReduceMax(negLogits, 1))
+	lse := Add(Log(ReduceSum(Exp(Sub(negLogits, InsertAxes(mx, 1))), 1)), mx) // [B]
+	own := Softplus(Sub(lse, DivScalar(pos, t)))
+	posB := GreaterThan(posMask, ScalarZero(g, dt))
+	// Non-positive columns are replaced before Softplus so their gradient
+	// is exactly 0 (a Mul by 0 after an overflowing softplus could give NaN).
+	lseB := BroadcastToDims(InsertAxes(lse, 1), z.Shape().Dimensions...)
+	zp := Where(posB, z, lseB)
+	extra := Mul(Softplus(Sub(lseB, zp)), posMask)
+	count := AddScalar(ReduceSum(posMask, 1), 1)
+	perRow := Div(Add(own, ReduceSum(extra, 1)), count)
+	nValid := Max(ReduceAllSum(valid), ScalarOne(g, dt))
+	l := Div(ReduceAllSum(Mul(perRow, valid)), nValid)
+	av := Mul(allow, InsertAxes(valid, 1))
+	hard := Div(ReduceAllSum(Mul(StopGradient(cand), av)), Max(ReduceAllSum(av), ScalarOne(g, dt)))
+	return Output{Loss: l, Hardness: hard}
+}
+
 // Scores computes pos [B] and cand [B, B(+K)] from L2-normalised document
 // embeddings docs [B,D], label embeddings labels [B,D] (row i = doc i's
 // positive) and optional explicit negatives negs [B,K,D] (nil = none).

@@ -3,11 +3,7 @@ package siamese
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
-	"sort"
-	"strings"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
@@ -27,6 +23,7 @@ type TrainConfig struct {
 	BatchSize    int     `koanf:"batch_size"`
 	EncodeBatch  int     `koanf:"encode_batch"`
 	Dropout      float64 `koanf:"dropout"`
+	GradCache    int     `koanf:"grad_cache"`
 }
 
 // DefaultTrainConfig is NGAME's M1 setting except the learning rate (2e-4
@@ -61,14 +58,15 @@ var TrainDocs = map[string]string{
 	"weight_decay":  "AdamW decoupled weight decay (not applied to biases and norms)",
 	"warmup_steps":  "linear warm-up steps (-1 = NGAME's 100, capped at a tenth of total_steps)",
 	"total_steps":   "step at which the linearly decayed learning rate reaches 0 (0 = no decay)",
-	"loss":          `"triplet" (NGAME TripletMarginLossOHNM) or "infonce"`,
+	"loss":          `"triplet" (NGAME TripletMarginLossOHNM), "infonce" or "dsoftmax" (DEXML's decoupled softmax: each positive's softmax over the negatives only, the document's other in-batch positives masked)`,
 	"margin":        "triplet margin",
 	"num_negatives": "triplet: hardest candidates per document (k)",
 	"tau":           "triplet: softmax temperature of the negative weighting",
-	"temperature":   "infonce: temperature",
+	"temperature":   "infonce and dsoftmax: temperature",
 	"batch_size":    "compiled training batch size; smaller batches are padded and masked",
 	"encode_batch":  "compiled batch size of Encode",
 	"dropout":       "dropout rate on the pooled embeddings during training (masks drawn from the seed and step number)",
+	"grad_cache":    "gradient caching chunk (GradCache): when a padded batch exceeds it, encode the batch in chunks of this many texts without keeping their graphs, compute the loss on all the embeddings, then backpropagate chunk by chunk; the same gradients with encoder memory bounded by the chunk instead of the batch (0 = off)",
 }
 
 // Validate checks ranges.
@@ -82,88 +80,33 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("%w: warmup_steps must be >= 0 (or -1 = auto) and total_steps >= 0", sdk.ErrInvalidConfig)
 	case c.TotalSteps > 0 && c.TotalSteps <= c.Warmup():
 		return fmt.Errorf("%w: total_steps %d must exceed warmup_steps %d", sdk.ErrInvalidConfig, c.TotalSteps, c.WarmupSteps)
-	case c.Loss != "triplet" && c.Loss != "infonce":
-		return fmt.Errorf("%w: loss %q: want triplet or infonce", sdk.ErrInvalidConfig, c.Loss)
+	case c.Loss != "triplet" && c.Loss != "infonce" && c.Loss != "dsoftmax":
+		return fmt.Errorf("%w: loss %q: want triplet, infonce or dsoftmax", sdk.ErrInvalidConfig, c.Loss)
 	case c.NumNegatives < 1:
 		return fmt.Errorf("%w: num_negatives must be >= 1", sdk.ErrInvalidConfig)
 	case c.Tau <= 0 || c.Temperature <= 0:
 		return fmt.Errorf("%w: tau and temperature must be > 0", sdk.ErrInvalidConfig)
 	case c.Dropout < 0 || c.Dropout >= 1:
 		return fmt.Errorf("%w: dropout must be in [0, 1)", sdk.ErrInvalidConfig)
+	case c.GradCache < 0:
+		return fmt.Errorf("%w: grad_cache must be >= 0", sdk.ErrInvalidConfig)
 	case c.BatchSize < 2 || c.EncodeBatch < 1:
 		return fmt.Errorf("%w: batch_size must be >= 2 and encode_batch >= 1", sdk.ErrInvalidConfig)
 	}
 	return nil
 }
 
-// DecodeParams decodes JSON params into out (a pointer to a struct already
-// holding the defaults), strictly: an unknown key is an error wrapping
-// sdk.ErrInvalidConfig that names the key.
-func DecodeParams(raw json.RawMessage, out any) error {
-	m := map[string]any{}
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return fmt.Errorf("%w: params: %w", sdk.ErrInvalidConfig, err)
-		}
-	}
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		ErrorUnused: true, WeaklyTypedInput: true, TagName: "koanf", Result: out,
-	})
-	if err != nil {
-		return err
-	}
-	if err := dec.Decode(m); err != nil {
-		return fmt.Errorf("%w: params: %w", sdk.ErrInvalidConfig, err)
-	}
-	return nil
-}
+// DecodeParams is sdk.DecodeParams (strict: an unknown key is an error
+// wrapping sdk.ErrInvalidConfig that names the key).
+func DecodeParams(raw json.RawMessage, out any) error { return sdk.DecodeParams(raw, out) }
 
-// Schema builds the ConfigSchema JSON (name -> {type, default, doc}) from a
-// struct value holding the defaults and a doc per koanf key. It fails when a
-// field has no doc or a doc has no field, so the two cannot drift apart.
+// Schema builds the ConfigSchema JSON from a struct value holding the
+// defaults and a doc per koanf key (sdk.ParamsOf: a field without a doc or
+// a doc without a field is an error, so the two cannot drift apart).
 func Schema(defaults any, docs map[string]string) (json.RawMessage, error) {
-	type entry struct {
-		Type    string `json:"type"`
-		Default any    `json:"default"`
-		Doc     string `json:"doc"`
-	}
-	out := map[string]entry{}
-	var walk func(v reflect.Value) error
-	walk = func(v reflect.Value) error {
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			tag := f.Tag.Get("koanf")
-			if strings.Contains(tag, "squash") {
-				if err := walk(v.Field(i)); err != nil {
-					return err
-				}
-				continue
-			}
-			doc, ok := docs[tag]
-			if !ok {
-				return fmt.Errorf("schema: param %q has no doc", tag)
-			}
-			typ := map[reflect.Kind]string{reflect.Int: "int", reflect.Float64: "float", reflect.String: "string", reflect.Bool: "bool"}[f.Type.Kind()]
-			if typ == "" {
-				return fmt.Errorf("schema: param %q has unsupported kind %s", tag, f.Type.Kind())
-			}
-			out[tag] = entry{Type: typ, Default: v.Field(i).Interface(), Doc: doc}
-		}
-		return nil
-	}
-	if err := walk(reflect.Indirect(reflect.ValueOf(defaults))); err != nil {
+	ps, err := sdk.ParamsOf(defaults, docs)
+	if err != nil {
 		return nil, err
 	}
-	var extra []string
-	for k := range docs {
-		if _, ok := out[k]; !ok {
-			extra = append(extra, k)
-		}
-	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		return nil, fmt.Errorf("schema: docs for unknown params %v", extra)
-	}
-	return json.Marshal(out)
+	return sdk.Schema(ps...), nil
 }

@@ -31,9 +31,12 @@ type Service struct {
 	// train[hasNegatives] and encode are compiled lazily; graph.Exec caches
 	// one compiled graph per input-shape combination.
 	train  [4]*Exec
+	gc     gcExecs
 	seed   uint64
 	encode *Exec
 	bank   []float32
+	// filter holds the reciprocal train pairs, never in-batch negatives.
+	filter data.FilterSet
 	// lastStep is the wall time of the latest TrainStep (for benchmarks).
 	lastStep time.Duration
 	// compiles counts graph builds (one per distinct input shape).
@@ -59,8 +62,9 @@ func New(name string, arch Arch, ds *data.Dataset, cfg TrainConfig, seed uint64)
 	}
 	return &Service{
 		name: name, arch: arch, ds: ds, cfg: cfg, backend: b, seed: seed,
-		opt:  optim.New(optim.Schedule{LR: cfg.LR, Warmup: cfg.Warmup(), Total: cfg.TotalSteps}, cfg.WeightDecay),
-		bank: make([]float32, arch.NumItems(sdk.SplitTrain)*arch.Dim()),
+		opt:    optim.New(optim.Schedule{LR: cfg.LR, Warmup: cfg.Warmup(), Total: cfg.TotalSteps}, cfg.WeightDecay),
+		bank:   make([]float32, arch.NumItems(sdk.SplitTrain)*arch.Dim()),
+		filter: data.NewFilterSet(ds.FilterTrain),
 	}, nil
 }
 
@@ -189,14 +193,19 @@ func (s *Service) trainExec(hasNeg, hasDrop bool) (*Exec, error) {
 			negs = Reshape(ne, b, nIdx.Shape().Dimensions[0]/b, s.arch.Dim())
 		}
 		allow, valid := rest[0], rest[1]
+		rest = rest[2:]
+		var posMask *Node
+		if cfg.Loss == "dsoftmax" {
+			posMask, rest = rest[0], rest[1:]
+		}
 		de := s.arch.Build(params, rows, dIdx, dW)
 		le := s.arch.Build(params, rows, lIdx, lW)
 		if hasDrop {
 			// Masks arrive from the host (already scaled by 1/(1-p)):
 			// dropout on the pooled embedding, before normalisation.
-			de, le = Mul(de, rest[2]), Mul(le, rest[3])
+			de, le = Mul(de, rest[0]), Mul(le, rest[1])
 			if negs != nil {
-				negs = Mul(negs, Reshape(rest[4], negs.Shape().Dimensions...))
+				negs = Mul(negs, Reshape(rest[2], negs.Shape().Dimensions...))
 			}
 		}
 		if negs != nil {
@@ -204,12 +213,7 @@ func (s *Service) trainExec(hasNeg, hasDrop bool) (*Exec, error) {
 		}
 		de, le = L2Normalize(de, -1), L2Normalize(le, -1)
 		pos, cand := loss.Scores(de, le, negs)
-		var out loss.Output
-		if cfg.Loss == "infonce" {
-			out = loss.InfoNCE(pos, cand, allow, valid, cfg.Temperature)
-		} else {
-			out = loss.TripletOHNM(pos, cand, allow, valid, cfg.NumNegatives, cfg.Margin, cfg.Tau)
-		}
+		out := s.lossOf(pos, cand, allow, valid, posMask)
 		wrt := append(append([]*Node{}, params...), rows)
 		grads := Gradient(out.Loss, wrt...)
 		return append([]*Node{out.Loss, out.Hardness, StopGradient(de)}, grads...)
@@ -223,6 +227,21 @@ func (s *Service) trainExec(hasNeg, hasDrop bool) (*Exec, error) {
 	return e, nil
 }
 
+// Grads is one step's loss and gradients before the optimiser update.
+type Grads struct {
+	Loss, Hardness float64
+	// Items is the number of texts encoded.
+	Items int
+	// Emb holds the batch documents' normalised embeddings (n x Dim).
+	Emb []float32
+	// Params are the gradients of Arch.Params(), in order.
+	Params [][]float32
+	// Rows are the table rows the batch used and Table their gradients
+	// (len(Rows) x Dim).
+	Rows  []int32
+	Table []float32
+}
+
 // TrainStep implements sdk.Encoder.
 func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats, err error) {
 	defer gomlxkit.Recover(&err, "encoder "+s.name+": train step")
@@ -232,38 +251,83 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
+	g, err := s.gradients(b)
+	if err != nil {
+		return st, err
+	}
+	st.Loss, st.Hardness, st.Items = g.Loss, g.Hardness, g.Items
+	d := s.arch.Dim()
+	lr := s.opt.Begin()
+	for i, p := range s.arch.Params() {
+		if err := s.opt.Dense(p, g.Params[i], lr); err != nil {
+			return st, err
+		}
+	}
+	if err := s.opt.Rows(s.arch.Table(), g.Rows, g.Table, lr); err != nil {
+		return st, err
+	}
+	for i, doc := range b.Docs {
+		copy(s.bank[int(doc)*d:(int(doc)+1)*d], g.Emb[i*d:(i+1)*d])
+	}
+	s.lastStep = time.Since(start)
+	return st, nil
+}
+
+// Gradients computes the next training step's loss and gradients without
+// updating anything (for tests: the cached and uncached paths must agree).
+func (s *Service) Gradients(ctx context.Context, b sdk.Batch) (g Grads, err error) {
+	defer gomlxkit.Recover(&err, "encoder "+s.name+": gradients")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gradients(b)
+}
+
+// stepInputs is a batch laid out for the graphs: token rows shared by all
+// items, padded doc/label/negative blocks and the masks.
+type stepInputs struct {
+	n, bc, kn, negCount int
+	a                   *assembler
+	u                   int
+	docs, labs, negs    tokenBatch
+	allow, valid, pos   []float32
+	// drop are the dropout masks of docs, labels and negatives (nil
+	// without dropout), drawn in that order from PCG(seed, step+1).
+	drop [3][]float32
+}
+
+func (s *Service) layout(b sdk.Batch) (*stepInputs, error) {
 	n := len(b.Docs)
 	if n == 0 {
-		return st, fmt.Errorf("encoder %s: empty batch", s.name)
+		return nil, fmt.Errorf("encoder %s: empty batch", s.name)
 	}
 	if len(b.Positives) != n || (b.Negatives != nil && len(b.Negatives) != n) {
-		return st, fmt.Errorf("encoder %s: batch has %d docs, %d positives, %d negative lists", s.name, n, len(b.Positives), len(b.Negatives))
+		return nil, fmt.Errorf("encoder %s: batch has %d docs, %d positives, %d negative lists", s.name, n, len(b.Positives), len(b.Negatives))
 	}
-	bc := s.cfg.BatchSize
-	if n > bc {
-		bc = pow2(n, 2, 0)
+	in := &stepInputs{n: n, bc: s.cfg.BatchSize}
+	if n > in.bc {
+		in.bc = pow2(n, 2, 0)
 	}
+	bc := in.bc
 	kn := 0
 	for _, ns := range b.Negatives {
 		kn = max(kn, len(ns))
 	}
-	hasNeg := kn > 0
-	if hasNeg {
+	if kn > 0 {
 		kn = grow(&s.hiTrain.kn, pow2(kn, 1, 0))
 	}
+	in.kn = kn
 	dTok, dW, dl, err := s.items(sdk.SplitTrain, b.Docs)
 	if err != nil {
-		return st, err
+		return nil, err
 	}
 	lTok, lW, ll, err := s.items(sdk.SplitLabels, b.Positives)
 	if err != nil {
-		return st, err
+		return nil, err
 	}
 	longest := max(dl, ll)
 	var nTok [][]int32
 	var nW [][]float32
-	negCount := 0
-	if hasNeg {
+	if kn > 0 {
 		flat := make([]int32, 0, n*kn)
 		slot := make([]int, 0, n*kn)
 		for i, ns := range b.Negatives {
@@ -274,7 +338,7 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 		}
 		ft, fw, nl, err := s.items(sdk.SplitLabels, flat)
 		if err != nil {
-			return st, err
+			return nil, err
 		}
 		longest = max(longest, nl)
 		nTok = make([][]int32, bc*kn)
@@ -282,83 +346,98 @@ func (s *Service) TrainStep(ctx context.Context, b sdk.Batch) (st sdk.StepStats,
 		for i, sl := range slot {
 			nTok[sl], nW[sl] = ft[i], fw[i]
 		}
-		negCount = len(flat)
+		in.negCount = len(flat)
 	}
 	a := &assembler{arch: s.arch, local: map[int32]int32{}, s: grow(&s.hiTrain.s, pow2(longest, 4, s.arch.MaxLen()))}
-	docs := a.add(dTok, dW, bc)
-	labs := a.add(lTok, lW, bc)
-	var negs tokenBatch
-	if hasNeg {
-		negs = a.add(nTok, nW, bc*kn)
+	in.docs = a.add(dTok, dW, bc)
+	in.labs = a.add(lTok, lW, bc)
+	if kn > 0 {
+		in.negs = a.add(nTok, nW, bc*kn)
 	}
-	u := grow(&s.hiTrain.u, pow2(len(a.rows), 16, 0))
-	d := s.arch.Dim()
-
-	c := bc + kn
-	allow, valid := CandidateMask(s.ds.TrainY, b, bc, kn)
-
-	hasDrop := s.cfg.Dropout > 0
-	exec, err := s.trainExec(hasNeg, hasDrop)
-	if err != nil {
-		return st, err
+	in.a = a
+	in.u = grow(&s.hiTrain.u, pow2(len(a.rows), 16, 0))
+	in.allow, in.valid = CandidateMask(s.ds.TrainY, s.filter, b, bc, kn)
+	if s.cfg.Loss == "dsoftmax" {
+		in.pos = PositiveMask(s.ds.TrainY, b, bc, kn)
 	}
-	args := s.paramTensors()
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(s.gatherRows(a.rows, u), u, d),
-		tensors.FromFlatDataAndDimensions(docs.idx, bc, a.s), tensors.FromFlatDataAndDimensions(docs.w, bc, a.s),
-		tensors.FromFlatDataAndDimensions(labs.idx, bc, a.s), tensors.FromFlatDataAndDimensions(labs.w, bc, a.s))
-	if hasNeg {
-		args = append(args, tensors.FromFlatDataAndDimensions(negs.idx, bc*kn, a.s), tensors.FromFlatDataAndDimensions(negs.w, bc*kn, a.s))
-	}
-	args = append(args, tensors.FromFlatDataAndDimensions(allow, bc, c), tensors.FromFlatDataAndDimensions(valid, bc))
-	if hasDrop {
+	if s.cfg.Dropout > 0 {
 		// One generator per (seed, step): the masks need no saved RNG state.
 		r := rand.New(rand.NewPCG(s.seed, uint64(s.opt.Step+1)))
 		keep := float32(1 / (1 - s.cfg.Dropout))
-		mask := func(rows int) *tensors.Tensor {
+		d := s.arch.Dim()
+		mask := func(rows int) []float32 {
 			m := make([]float32, rows*d)
 			for i := range m {
 				if r.Float64() >= s.cfg.Dropout {
 					m[i] = keep
 				}
 			}
-			return tensors.FromFlatDataAndDimensions(m, rows, d)
+			return m
 		}
-		args = append(args, mask(bc), mask(bc))
+		in.drop[0], in.drop[1] = mask(bc), mask(bc)
+		if kn > 0 {
+			in.drop[2] = mask(bc * kn)
+		}
+	}
+	return in, nil
+}
+
+func (s *Service) gradients(b sdk.Batch) (Grads, error) {
+	in, err := s.layout(b)
+	if err != nil {
+		return Grads{}, err
+	}
+	if gc := s.cfg.GradCache; gc > 0 && in.bc > gc {
+		return s.cachedGradients(in)
+	}
+	d := s.arch.Dim()
+	bc, kn, c := in.bc, in.kn, in.bc+in.kn
+	hasNeg, hasDrop := kn > 0, in.drop[0] != nil
+	exec, err := s.trainExec(hasNeg, hasDrop)
+	if err != nil {
+		return Grads{}, err
+	}
+	sq := in.a.s
+	args := s.paramTensors()
+	args = append(args,
+		tensors.FromFlatDataAndDimensions(s.gatherRows(in.a.rows, in.u), in.u, d),
+		tensors.FromFlatDataAndDimensions(in.docs.idx, bc, sq), tensors.FromFlatDataAndDimensions(in.docs.w, bc, sq),
+		tensors.FromFlatDataAndDimensions(in.labs.idx, bc, sq), tensors.FromFlatDataAndDimensions(in.labs.w, bc, sq))
+	if hasNeg {
+		args = append(args, tensors.FromFlatDataAndDimensions(in.negs.idx, bc*kn, sq), tensors.FromFlatDataAndDimensions(in.negs.w, bc*kn, sq))
+	}
+	args = append(args, tensors.FromFlatDataAndDimensions(in.allow, bc, c), tensors.FromFlatDataAndDimensions(in.valid, bc))
+	if in.pos != nil {
+		args = append(args, tensors.FromFlatDataAndDimensions(in.pos, bc, c))
+	}
+	if hasDrop {
+		args = append(args, tensors.FromFlatDataAndDimensions(in.drop[0], bc, d), tensors.FromFlatDataAndDimensions(in.drop[1], bc, d))
 		if hasNeg {
-			args = append(args, mask(bc*kn))
+			args = append(args, tensors.FromFlatDataAndDimensions(in.drop[2], bc*kn, d))
 		}
 	}
 	outs, err := exec.Exec(args...)
 	if err != nil {
-		return st, fmt.Errorf("encoder %s: train step: %w", s.name, err)
+		return Grads{}, fmt.Errorf("encoder %s: train step: %w", s.name, err)
 	}
 	defer func() {
 		for _, t := range outs {
 			_ = t.FinalizeAll()
 		}
 	}()
-	st.Loss = float64(tensors.ToScalar[float32](outs[0]))
-	st.Hardness = float64(tensors.ToScalar[float32](outs[1]))
-	st.Items = 2*n + negCount
-	emb := tensors.MustCopyFlatData[float32](outs[2])
-
-	lr := s.opt.Begin()
-	for i, p := range s.arch.Params() {
-		if err := s.opt.Dense(p, tensors.MustCopyFlatData[float32](outs[3+i]), lr); err != nil {
-			return st, err
-		}
+	g := Grads{
+		Loss:     float64(tensors.ToScalar[float32](outs[0])),
+		Hardness: float64(tensors.ToScalar[float32](outs[1])),
+		Items:    2*in.n + in.negCount,
+		Emb:      tensors.MustCopyFlatData[float32](outs[2])[:in.n*d],
+		Rows:     in.a.rows,
 	}
-	tg := tensors.MustCopyFlatData[float32](outs[3+len(s.arch.Params())])
-	if err := s.opt.Rows(s.arch.Table(), a.rows, tg[:len(a.rows)*d], lr); err != nil {
-		return st, err
+	np := len(s.arch.Params())
+	for i := range np {
+		g.Params = append(g.Params, tensors.MustCopyFlatData[float32](outs[3+i]))
 	}
-	for i := range n {
-		doc := int(b.Docs[i])
-		copy(s.bank[doc*d:(doc+1)*d], emb[i*d:(i+1)*d])
-	}
-	s.lastStep = time.Since(start)
-	return st, nil
+	g.Table = tensors.MustCopyFlatData[float32](outs[3+np])[:len(in.a.rows)*d]
+	return g, nil
 }
 
 func (s *Service) encodeExec() (*Exec, error) {
@@ -381,32 +460,63 @@ func (s *Service) encodeExec() (*Exec, error) {
 // CandidateMask builds the [bc, bc+kn] allow mask and the [bc] valid
 // vector of a batch padded to bc rows and kn explicit negatives per row.
 // Column j < bc (in-batch label of row j) is a negative for row i unless
-// that label is one of doc i's positives in trainY or equals row i's own
-// sampled positive (so repeated labels and the diagonal are excluded);
-// column bc+j is row i's j-th explicit negative under the same rule.
-// Padding rows and columns are never allowed.
-func CandidateMask(trainY *sparse.CSR, b sdk.Batch, bc, kn int) (allow, valid []float32) {
+// that label is one of doc i's positives in trainY, equals row i's own
+// sampled positive (so repeated labels and the diagonal are excluded), or
+// is a filtered train pair of doc i (filter: the reciprocal pairs of
+// filter_labels_train.txt, a label that is the same entity as the
+// document, e.g. a package and the label for that package); column bc+j
+// is row i's j-th explicit negative under the same rule. Padding rows and
+// columns are never allowed.
+func CandidateMask(trainY *sparse.CSR, filter data.FilterSet, b sdk.Batch, bc, kn int) (allow, valid []float32) {
 	n := len(b.Docs)
 	c := bc + kn
 	allow = make([]float32, bc*c)
 	valid = make([]float32, bc)
+	excluded := func(doc int32, own, lab int32) bool {
+		return lab == own || trainY.Has(int(doc), lab) || filter.Has(doc, lab)
+	}
 	for i := range n {
 		valid[i] = 1
-		doc := int(b.Docs[i])
+		doc := b.Docs[i]
 		for j := range n {
-			if b.Positives[j] != b.Positives[i] && !trainY.Has(doc, b.Positives[j]) {
+			if !excluded(doc, b.Positives[i], b.Positives[j]) {
 				allow[i*c+j] = 1
 			}
 		}
 		if kn > 0 && b.Negatives != nil {
 			for j, lab := range b.Negatives[i] {
-				if lab != b.Positives[i] && !trainY.Has(doc, lab) {
+				if !excluded(doc, b.Positives[i], lab) {
 					allow[i*c+bc+j] = 1
 				}
 			}
 		}
 	}
 	return allow, valid
+}
+
+// PositiveMask builds the [bc, bc+kn] mask of a row's further in-batch
+// positives for the decoupled softmax: column j < n (j != i) is 1 when the
+// label sampled for row j is a positive of doc i in trainY other than row
+// i's own sampled label, counted once (only the first column holding that
+// label). Explicit-negative and padding columns are 0.
+func PositiveMask(trainY *sparse.CSR, b sdk.Batch, bc, kn int) []float32 {
+	n := len(b.Docs)
+	c := bc + kn
+	out := make([]float32, bc*c)
+	first := make(map[int32]int, n)
+	for j := n - 1; j >= 0; j-- {
+		first[b.Positives[j]] = j
+	}
+	for i := range n {
+		doc := int(b.Docs[i])
+		for j := range n {
+			lab := b.Positives[j]
+			if lab != b.Positives[i] && first[lab] == j && trainY.Has(doc, lab) {
+				out[i*c+j] = 1
+			}
+		}
+	}
+	return out
 }
 
 // Encode implements sdk.Encoder.

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/sparse"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
@@ -18,6 +19,7 @@ func TestCandidateMask(t *testing.T) {
 		name      string
 		b         sdk.Batch
 		bc, kn    int
+		filter    []data.Pair
 		wantAllow []float32
 	}{
 		{
@@ -56,10 +58,23 @@ func TestCandidateMask(t *testing.T) {
 				1, 0, 1, 0,
 			},
 		},
+		{
+			// Reciprocal pairs (doc 1, label 2) and (doc 2, label 4): the
+			// same entity as the document is never its negative, neither
+			// in-batch (doc 1 vs doc 2's label 2) nor explicit (label 4).
+			name: "filtered_pairs",
+			b:    sdk.Batch{Docs: []int32{1, 2}, Positives: []int32{1, 2}, Negatives: [][]int32{{3, 2}, {4, 3}}},
+			bc:   2, kn: 2,
+			filter: []data.Pair{{Row: 1, Label: 2}, {Row: 2, Label: 4}},
+			wantAllow: []float32{
+				0, 0, 1, 0,
+				1, 0, 0, 1,
+			},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			allow, valid := CandidateMask(y, tc.b, tc.bc, tc.kn)
+			allow, valid := CandidateMask(y, data.NewFilterSet(tc.filter), tc.b, tc.bc, tc.kn)
 			if !slices.Equal(allow, tc.wantAllow) {
 				t.Fatalf("allow %v\nwant  %v", allow, tc.wantAllow)
 			}
@@ -69,6 +84,32 @@ func TestCandidateMask(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPositiveMask(t *testing.T) {
+	// doc 0: labels {0,1,3}; doc 1: {1}; doc 2: {2}; doc 3: {0,3}
+	y, err := sparse.FromRows(5, [][]int32{{0, 1, 3}, {1}, {2}, {0, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows sample labels 0, 1, 3, 3 (row 3's label 3 repeats row 2's).
+	b := sdk.Batch{Docs: []int32{0, 1, 3, 0}, Positives: []int32{0, 1, 3, 3}, Negatives: [][]int32{{1}, {2}, {4}, {4}}}
+	got := PositiveMask(y, b, 5, 1)
+	want := []float32{
+		// doc 0 (own 0): labels 1 and 3 are further positives, 3 counted once (column 2).
+		0, 1, 1, 0, 0, 0,
+		// doc 1 (own 1): none.
+		0, 0, 0, 0, 0, 0,
+		// doc 3 (own 3): label 0 (column 0); its own label 3 is not "further".
+		1, 0, 0, 0, 0, 0,
+		// doc 0 again (own 3): labels 0 and 1.
+		1, 1, 0, 0, 0, 0,
+		// padding row.
+		0, 0, 0, 0, 0, 0,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("mask %v\nwant %v", got, want)
 	}
 }
 

@@ -473,3 +473,19 @@ func TestLoadDistilBERTCheckpoint(t *testing.T) {
 		t.Fatalf("vocabulary mismatch: %v", err)
 	}
 }
+
+// TestInBatchStepMatchesHost pins the in-batch masks and the infonce and
+// dsoftmax losses end to end against a host computation, with and
+// without reciprocal train pairs.
+func TestInBatchStepMatchesHost(t *testing.T) {
+	siamesetest.CheckInBatchStep(t, func(ds *data.Dataset, params string) sdk.Encoder {
+		return configured(t, ds, 3, params)
+	}, planted, tiny, 32)
+}
+
+// TestGradCacheSameGradients: gradient caching changes no gradient.
+func TestGradCacheSameGradients(t *testing.T) {
+	siamesetest.CheckGradCache(t, func(params string) *siamese.Service {
+		return configured(t, planted, 3, params).Service()
+	}, planted, tiny, 32, 8)
+}

@@ -60,7 +60,7 @@ func run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "build test plugin:", err)
 			return 1
 		}
-		for _, alias := range []string{"stdout", "badversion"} {
+		for _, alias := range []string{"stdout", "badversion", "shadow"} {
 			if err := os.Link(bin, filepath.Join(dir, "xcbench-plugin-"+alias)); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1

@@ -6,6 +6,7 @@ import (
 
 	"github.com/xcbench/xcbench/plugins/registry"
 	"github.com/xcbench/xcbench/plugins/sdk"
+	"github.com/xcbench/xcbench/plugins/wire"
 )
 
 // ServeBuiltin serves the registered built-in kind/name under go-plugin; it
@@ -16,5 +17,5 @@ func ServeBuiltin(kind, name string) error {
 	if !ok {
 		return fmt.Errorf("no built-in %s %q (have: %s)", kind, name, strings.Join(registry.Names(sdk.Kind(kind)), ", "))
 	}
-	return sdk.ServeComponent(sdk.Kind(kind), name, f())
+	return wire.ServeComponent(sdk.Kind(kind), name, f())
 }

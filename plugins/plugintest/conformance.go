@@ -180,6 +180,29 @@ type EncoderOptions struct {
 
 // TestEncoder checks an encoder against the contract.
 func TestEncoder(t *testing.T, newFn func() sdk.Encoder, cfg sdk.Config, opts ...EncoderOptions) {
+	testEncoder(t, func(t *testing.T, fn func(*testing.T, func() sdk.Encoder)) {
+		modes(t, sdk.KindEncoder, newFn, fn)
+	}, cfg, opts...)
+}
+
+// TestEncoderBinary runs TestEncoder's checks on the encoder name served by
+// the plugin executable at path, in any language, one process per fresh
+// instance.
+func TestEncoderBinary(t *testing.T, path, name string, cfg sdk.Config, opts ...EncoderOptions) {
+	testEncoder(t, func(t *testing.T, fn func(*testing.T, func() sdk.Encoder)) {
+		t.Run("binary", func(t *testing.T) {
+			fn(t, func() sdk.Encoder {
+				e, ok := ConnectBinary(t, path, sdk.KindEncoder, name).(sdk.Encoder)
+				if !ok {
+					t.Fatalf("plugintest: %s does not serve an encoder", path)
+				}
+				return e
+			})
+		})
+	}, cfg, opts...)
+}
+
+func testEncoder(t *testing.T, modes func(*testing.T, func(*testing.T, func() sdk.Encoder)), cfg sdk.Config, opts ...EncoderOptions) {
 	var o EncoderOptions
 	if len(opts) > 0 {
 		o = opts[0]
@@ -195,7 +218,7 @@ func TestEncoder(t *testing.T, newFn func() sdk.Encoder, cfg sdk.Config, opts ..
 		o.Batch = &sdk.Batch{Docs: []int32{0, 1}, Positives: []int32{0, int32(min(1, o.NumLabels-1))}}
 	}
 	ids := []int32{0, int32(min(1, o.NumDocs-1)), int32(o.NumDocs - 1)}
-	modes(t, sdk.KindEncoder, newFn, func(t *testing.T, fresh func() sdk.Encoder) {
+	modes(t, func(t *testing.T, fresh func() sdk.Encoder) {
 		ctx := context.Background()
 		t.Run("describe", func(t *testing.T) { checkDescribe(t, fresh(), sdk.KindEncoder) })
 		t.Run("unknown_param", func(t *testing.T) { checkRejectsUnknown(t, fresh(), cfg) })
@@ -355,6 +378,29 @@ func checkBatch(t *testing.T, y *sparse.CSR, epoch, i int, b sdk.Batch) {
 
 // TestSampler checks a sampler against the contract.
 func TestSampler(t *testing.T, newFn func() sdk.Sampler, cfg sdk.Config, o SamplerOptions) {
+	testSampler(t, func(t *testing.T, fn func(*testing.T, func() sdk.Sampler)) {
+		modes(t, sdk.KindSampler, newFn, fn)
+	}, cfg, o)
+}
+
+// TestSamplerBinary runs TestSampler's checks on the sampler name served
+// by the plugin executable at path, whatever language it is written in:
+// every fresh instance is a new process speaking the real protocol.
+func TestSamplerBinary(t *testing.T, path, name string, cfg sdk.Config, o SamplerOptions) {
+	testSampler(t, func(t *testing.T, fn func(*testing.T, func() sdk.Sampler)) {
+		t.Run("binary", func(t *testing.T) {
+			fn(t, func() sdk.Sampler {
+				s, ok := ConnectBinary(t, path, sdk.KindSampler, name).(sdk.Sampler)
+				if !ok {
+					t.Fatalf("plugintest: %s does not serve a sampler", path)
+				}
+				return s
+			})
+		})
+	}, cfg, o)
+}
+
+func testSampler(t *testing.T, modes func(*testing.T, func(*testing.T, func() sdk.Sampler)), cfg sdk.Config, o SamplerOptions) {
 	y := o.TrainY
 	if y == nil {
 		y = loadDataset(t, cfg).TrainY
@@ -377,7 +423,7 @@ func TestSampler(t *testing.T, newFn func() sdk.Sampler, cfg sdk.Config, o Sampl
 	if o.Dim <= 0 {
 		o.Dim = 8
 	}
-	modes(t, sdk.KindSampler, newFn, func(t *testing.T, fresh func() sdk.Sampler) {
+	modes(t, func(t *testing.T, fresh func() sdk.Sampler) {
 		var info sdk.Info
 		t.Run("describe", func(t *testing.T) { info = checkDescribe(t, fresh(), sdk.KindSampler) })
 		t.Run("unknown_param", func(t *testing.T) { checkRejectsUnknown(t, fresh(), cfg) })
@@ -479,6 +525,29 @@ type ClassifierOptions struct {
 
 // TestClassifier checks a classifier against the contract.
 func TestClassifier(t *testing.T, newFn func() sdk.Classifier, cfg sdk.Config, opts ...ClassifierOptions) {
+	testClassifier(t, func(t *testing.T, fn func(*testing.T, func() sdk.Classifier)) {
+		modes(t, sdk.KindClassifier, newFn, fn)
+	}, cfg, opts...)
+}
+
+// TestClassifierBinary runs TestClassifier's checks on the classifier name
+// served by the plugin executable at path, in any language, one process
+// per fresh instance.
+func TestClassifierBinary(t *testing.T, path, name string, cfg sdk.Config, opts ...ClassifierOptions) {
+	testClassifier(t, func(t *testing.T, fn func(*testing.T, func() sdk.Classifier)) {
+		t.Run("binary", func(t *testing.T) {
+			fn(t, func() sdk.Classifier {
+				c, ok := ConnectBinary(t, path, sdk.KindClassifier, name).(sdk.Classifier)
+				if !ok {
+					t.Fatalf("plugintest: %s does not serve a classifier", path)
+				}
+				return c
+			})
+		})
+	}, cfg, opts...)
+}
+
+func testClassifier(t *testing.T, modes func(*testing.T, func(*testing.T, func() sdk.Classifier)), cfg sdk.Config, opts ...ClassifierOptions) {
 	var o ClassifierOptions
 	if len(opts) > 0 {
 		o = opts[0]
@@ -503,7 +572,7 @@ func TestClassifier(t *testing.T, newFn func() sdk.Classifier, cfg sdk.Config, o
 		o.TestDocs = RandomUnit(o.NumTest, o.Dim, 13)
 	}
 	ctx := context.Background()
-	modes(t, sdk.KindClassifier, newFn, func(t *testing.T, fresh func() sdk.Classifier) {
+	modes(t, func(t *testing.T, fresh func() sdk.Classifier) {
 		t.Run("describe", func(t *testing.T) { checkDescribe(t, fresh(), sdk.KindClassifier) })
 		t.Run("unknown_param", func(t *testing.T) { checkRejectsUnknown(t, fresh(), cfg) })
 		t.Run("predict", func(t *testing.T) {

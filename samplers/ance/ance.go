@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -36,6 +37,12 @@ type Params struct {
 	EfConstruction  int    `json:"ef_construction"`
 	EfSearch        int    `json:"ef_search"`
 	Threads         int    `json:"threads"`
+	// UniformFraction of each document's negatives are uniform random
+	// labels, the rest mined (ANCE mixed with random negatives).
+	UniformFraction float64 `json:"uniform_fraction"`
+	// SkipTop drops the first SkipTop pool entries (the top ranks, most
+	// likely unlabelled positives) before picking.
+	SkipTop int `json:"skip_top"`
 }
 
 // Defaults: refresh like NGAME's schedule so the two compare at equal
@@ -59,6 +66,8 @@ var schema = func() []byte {
 		batching.Param{Name: "ef_construction", Type: "int", Default: d.EfConstruction, Doc: "HNSW build beam width"},
 		batching.Param{Name: "ef_search", Type: "int", Default: d.EfSearch, Doc: "HNSW query beam width (raised to depth)"},
 		batching.Param{Name: "threads", Type: "int", Default: 0, Doc: "index build/query goroutines (0 = GOMAXPROCS); results do not depend on it"},
+		batching.Param{Name: "uniform_fraction", Type: "float", Default: d.UniformFraction, Doc: "share of each document's negatives drawn uniformly at random (round(fraction*negatives)), the rest mined; 0 = all mined, 1 = all uniform"},
+		batching.Param{Name: "skip_top", Type: "int", Default: d.SkipTop, Doc: "drop this many of the best-ranked pool entries (after positives and filtered pairs are removed) against false negatives; must be < depth"},
 	)
 }()
 
@@ -108,6 +117,10 @@ func (s *Sampler) Configure(ctx context.Context, c sdk.Config) error {
 		return batching.Invalid("ance", "m", "%d < 2", p.M)
 	case p.EfConstruction < 1 || p.EfSearch < 1 || p.Threads < 0:
 		return batching.Invalid("ance", "ef_construction/ef_search/threads", "out of range")
+	case !(p.UniformFraction >= 0 && p.UniformFraction <= 1):
+		return batching.Invalid("ance", "uniform_fraction", "%g is not in [0, 1]", p.UniformFraction)
+	case p.SkipTop < 0 || p.SkipTop >= p.Depth:
+		return batching.Invalid("ance", "skip_top", "%d is not in [0, depth=%d)", p.SkipTop, p.Depth)
 	}
 	ds, err := s.open(c)
 	if err != nil {
@@ -123,7 +136,7 @@ func (s *Sampler) Configure(ctx context.Context, c sdk.Config) error {
 }
 
 func (s *Sampler) refreshes(epoch int) bool {
-	if epoch < s.p.RefreshStart {
+	if epoch < s.p.RefreshStart || s.p.mined() == 0 {
 		return false
 	}
 	return !s.p.Stale || (epoch-s.p.RefreshStart)%s.p.RefreshInterval == 0
@@ -180,7 +193,7 @@ func (s *Sampler) Refresh(ctx context.Context, epoch int, docs, labels sdk.Matri
 	q := make([]float32, 0, queryBlock*dim)
 	var scoreSum float64
 	var scored, posHit, posAll int
-	k := s.p.Negatives
+	k := s.p.mined()
 	for lo := 0; lo < len(s.docs); lo += queryBlock {
 		blk := s.docs[lo:min(lo+queryBlock, len(s.docs))]
 		q = q[:0]
@@ -195,6 +208,7 @@ func (s *Sampler) Refresh(ctx context.Context, epoch int, docs, labels sdk.Matri
 			first := len(ids)
 			var sum float64
 			var used int
+			skip := s.p.SkipTop
 			for j := range depth {
 				l := got[i*depth+j]
 				if l < 0 {
@@ -205,6 +219,10 @@ func (s *Sampler) Refresh(ctx context.Context, epoch int, docs, labels sdk.Matri
 					continue
 				}
 				if s.ex.Filter.Has(d, l) {
+					continue
+				}
+				if skip > 0 {
+					skip--
 					continue
 				}
 				ids = append(ids, l)
@@ -306,7 +324,7 @@ func (s *Sampler) Batches(ctx context.Context, epoch, batchSize int) iter.Seq2[s
 		out := make([][]int32, len(docs))
 		for i, d := range docs {
 			dst := make([]int32, 0, k)
-			if ptr != nil {
+			if ptr != nil && s.p.mined() > 0 {
 				dst = s.fromPool(r, dst, pool[ptr[d]:ptr[d+1]])
 			}
 			if len(dst) < k {
@@ -319,9 +337,15 @@ func (s *Sampler) Batches(ctx context.Context, epoch, batchSize int) iter.Seq2[s
 	return batching.Cut(ctx, order, pos, batchSize, neg)
 }
 
-// fromPool appends up to k pool entries: the best ones or a uniform sample.
+// mined is how many of a document's negatives come from its pool.
+func (p Params) mined() int {
+	return p.Negatives - int(math.Round(p.UniformFraction*float64(p.Negatives)))
+}
+
+// fromPool appends up to mined() pool entries: the best ones or a uniform
+// sample.
 func (s *Sampler) fromPool(r *rand.Rand, dst, pool []int32) []int32 {
-	k := s.p.Negatives
+	k := s.p.mined()
 	if len(pool) <= k || s.p.Pick == "top" {
 		return append(dst, pool[:min(k, len(pool))]...)
 	}

@@ -84,6 +84,8 @@ func TestNegativesExcludePositivesAndFilter(t *testing.T) {
 		{"top exact", `{"index":"exact","negatives":8,"depth":30}`},
 		{"sample hnsw", `{"index":"hnsw","pick":"sample","negatives":8,"depth":30}`},
 		{"pool shorter than k", `{"index":"exact","negatives":8,"depth":3}`},
+		{"mixed skip_top", `{"index":"exact","negatives":8,"depth":30,"uniform_fraction":0.25,"skip_top":2}`},
+		{"all uniform", `{"index":"exact","negatives":8,"uniform_fraction":1}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,6 +144,83 @@ func TestTopPicksBestNonPositives(t *testing.T) {
 			if !slices.Equal(b.Negatives[i], want) {
 				t.Fatalf("doc %d: negatives %v, want %v", d, b.Negatives[i], want)
 			}
+		}
+	}
+}
+
+// TestMixAndSkipTop pins uniform_fraction and skip_top against the exact
+// host ranking: with skip_top s and m mined slots a document's negatives
+// start with pool[s:s+m] (pool = its ranked non-positive, unfiltered
+// labels) and the rest are uniform labels, easier on average.
+func TestMixAndSkipTop(t *testing.T) {
+	p := batchingtest.NewPlanted(2, 300, 60, 6, 16)
+	filter := map[[2]int32]bool{}
+	for _, f := range p.DS.FilterTrain {
+		filter[[2]int32{f.Row, f.Label}] = true
+	}
+	pool := func(d int32) []int32 {
+		sc := make([]float32, p.DS.NumLabels)
+		for l := range sc {
+			sc[l] = float32(cosine(p, d, int32(l)))
+		}
+		ids, _ := ann.TopK(sc, 30)
+		var out []int32
+		for _, l := range ids {
+			if !p.DS.TrainY.Has(int(d), l) && !filter[[2]int32{d, l}] {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	cases := []struct {
+		name       string
+		params     string
+		skip, mine int
+	}{
+		{"skip_top", `{"index":"exact","negatives":4,"depth":30,"skip_top":3}`, 3, 4},
+		{"mixed", `{"index":"exact","negatives":8,"depth":30,"uniform_fraction":0.5}`, 0, 4},
+		{"mixed_skip", `{"index":"exact","negatives":8,"depth":30,"uniform_fraction":0.25,"skip_top":5}`, 5, 6},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := configured(t, p, tc.params, 1)
+			refresh(t, s, p, 10)
+			var minedCos, uniCos float64
+			var nm, nu int
+			for _, b := range batchingtest.Epoch(t, s, 10, 64) {
+				for i, d := range b.Docs {
+					neg := b.Negatives[i]
+					want := pool(d)[tc.skip : tc.skip+tc.mine]
+					if !slices.Equal(neg[:tc.mine], want) {
+						t.Fatalf("doc %d: mined %v, want %v", d, neg[:tc.mine], want)
+					}
+					for j, l := range neg {
+						if j < tc.mine {
+							minedCos += cosine(p, d, l)
+							nm++
+						} else {
+							uniCos += cosine(p, d, l)
+							nu++
+						}
+					}
+				}
+			}
+			if nu > 0 && uniCos/float64(nu) > minedCos/float64(nm)-0.1 {
+				t.Fatalf("uniform negatives not easier: mean cosine %.3f vs mined %.3f", uniCos/float64(nu), minedCos/float64(nm))
+			}
+		})
+	}
+	s := configured(t, p, `{"uniform_fraction":1}`, 1)
+	for e := range 30 {
+		if pl, _ := s.Plan(context.Background(), e); pl.Refresh {
+			t.Fatalf("all-uniform sampler plans a refresh at %d", e)
+		}
+	}
+	for _, bad := range []string{`{"uniform_fraction":-0.1}`, `{"uniform_fraction":1.5}`, `{"skip_top":-1}`, `{"skip_top":100,"depth":100}`} {
+		c := New()
+		c.open = p.Open
+		if err := c.Configure(context.Background(), sdk.Config{Params: json.RawMessage(bad)}); !errors.Is(err, sdk.ErrInvalidConfig) {
+			t.Errorf("%s: err %v", bad, err)
 		}
 	}
 }

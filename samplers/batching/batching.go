@@ -1,7 +1,6 @@
 package batching
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -17,20 +16,10 @@ import (
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
-// DecodeParams decodes raw into dst (which holds the defaults), rejecting
-// unknown keys and trailing data with errors wrapping sdk.ErrInvalidConfig.
+// DecodeParams is sdk.DecodeParams with the component named in the error.
 func DecodeParams(component string, raw json.RawMessage, dst any) error {
-	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		// encoding/json names the key: `json: unknown field "foo"`.
-		return fmt.Errorf("%s params: %w: %w", component, sdk.ErrInvalidConfig, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%s params: %w: trailing data after the object", component, sdk.ErrInvalidConfig)
+	if err := sdk.DecodeParams(raw, dst); err != nil {
+		return fmt.Errorf("%s params: %w", component, err)
 	}
 	return nil
 }
@@ -42,17 +31,7 @@ func Invalid(component, key, format string, args ...any) error {
 
 // OpenDataset loads the dataset c names through core/data.
 func OpenDataset(c sdk.Config) (*data.Dataset, error) {
-	if c.Dataset.Dir == "" {
-		return nil, fmt.Errorf("%w: dataset dir is empty", sdk.ErrInvalidConfig)
-	}
-	opts, err := data.DecodeOptions(c.Dataset.Options)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", sdk.ErrInvalidConfig, err)
-	}
-	if opts.Name == "" {
-		opts.Name = c.Dataset.Name
-	}
-	ds, err := data.Open(c.Dataset.Dir, opts)
+	ds, err := data.OpenFor(c.Dataset)
 	if err != nil {
 		return nil, err
 	}
@@ -197,22 +176,8 @@ func Embeddings(m sdk.Matrix, what string, rows int) (sdk.Matrix, error) {
 	return m, nil
 }
 
-// Schema renders a ConfigSchema from (name, type, default, doc) entries.
-type Param struct {
-	Name, Type string
-	Default    any
-	Doc        string
-}
+// Param is sdk.Param.
+type Param = sdk.Param
 
-// Schema renders params as the sdk ConfigSchema JSON object.
-func Schema(params ...Param) json.RawMessage {
-	m := map[string]map[string]any{}
-	for _, p := range params {
-		m[p.Name] = map[string]any{"type": p.Type, "default": p.Default, "doc": p.Doc}
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err) // static schema: a failure is a programming error caught by tests
-	}
-	return b
-}
+// Schema is sdk.Schema.
+func Schema(params ...Param) json.RawMessage { return sdk.Schema(params...) }

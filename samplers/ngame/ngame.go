@@ -34,6 +34,9 @@ type Params struct {
 	Tol              float64 `json:"tol"`
 	MaxIter          int     `json:"max_iter"`
 	HardnessDocs     int     `json:"hardness_docs"`
+	// BatchSize is the training batch size, which the runner sets: the
+	// refresh measures hardness over batches of this size.
+	BatchSize int `json:"batch_size"`
 }
 
 // Defaults are the LF-AmazonTitles-131K reference settings.
@@ -73,6 +76,8 @@ var schema = func() []byte {
 		batching.Param{Name: "tol", Type: "float", Default: d.Tol, Doc: "2-means stops when the mean similarity improves by less"},
 		batching.Param{Name: "max_iter", Type: "int", Default: d.MaxIter, Doc: "cap on 2-means rounds per split"},
 		batching.Param{Name: "hardness_docs", Type: "int", Default: d.HardnessDocs, Doc: "documents scored for RefreshStats.Hardness"},
+		batching.Param{Name: "batch_size", Type: "int", Default: 0,
+			Doc: "batch size the refresh's hardness measure cuts clusters into; the runner sets the cell's (0 = the size of the last Batches call, else 256)"},
 	)
 }()
 
@@ -120,7 +125,7 @@ func (s *Sampler) Configure(ctx context.Context, c sdk.Config) error {
 		return batching.Invalid("ngame", "refresh_start", "%d < 0", p.RefreshStart)
 	case p.DocSource != "memory_bank" && p.DocSource != "fresh":
 		return batching.Invalid("ngame", "doc_source", "%q is not memory_bank or fresh", p.DocSource)
-	case p.Threads < 0 || p.Tol < 0 || p.MaxIter < 0 || p.HardnessDocs < 0:
+	case p.Threads < 0 || p.Tol < 0 || p.MaxIter < 0 || p.HardnessDocs < 0 || p.BatchSize < 0:
 		return batching.Invalid("ngame", "threads/tol/max_iter/hardness_docs", "must not be negative")
 	}
 	ds, err := s.open(c)
@@ -208,7 +213,12 @@ func (s *Sampler) Refresh(ctx context.Context, epoch int, docs, labels sdk.Matri
 		s.active = s.pending
 	}
 	s.pending = c
-	bs := s.lastBatch
+	// The configured batch size, not the last one seen: a resumed run
+	// refreshes before any Batches call and must measure the same.
+	bs := s.p.BatchSize
+	if bs <= 0 {
+		bs = s.lastBatch
+	}
 	s.mu.Unlock()
 	if bs <= 0 {
 		bs = 256

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xcbench/xcbench/classifiers/knn"
 	"github.com/xcbench/xcbench/classifiers/ova"
 	"github.com/xcbench/xcbench/classifiers/tfidfknn"
 	"github.com/xcbench/xcbench/core/data"
@@ -52,7 +51,7 @@ func bowEmbeddings(t *testing.T, ds *data.Dataset, epochs int, params string) em
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *sp.dst, err = knn.LoadMatrix(m); err != nil {
+		if *sp.dst, err = sdk.LoadMatrix(m); err != nil {
 			t.Fatal(err)
 		}
 	}

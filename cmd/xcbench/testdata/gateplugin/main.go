@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xcbench/xcbench/plugins/sdk"
+	"github.com/xcbench/xcbench/plugins/wire"
 	"github.com/xcbench/xcbench/samplers/random"
 )
 
@@ -54,6 +55,6 @@ func (g gate) Batches(ctx context.Context, epoch, batchSize int) iter.Seq2[sdk.B
 }
 
 func main() {
-	sdk.Serve(sdk.Component{Kind: sdk.KindSampler, Name: "gate",
+	wire.Serve(sdk.Component{Kind: sdk.KindSampler, Name: "gate",
 		New: func() sdk.Plugin { return gate{random.New()} }})
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/xcbench/xcbench/plugins/plugintest/toy"
 	"github.com/xcbench/xcbench/plugins/sdk"
+	"github.com/xcbench/xcbench/plugins/wire"
 )
 
 // crashy is the toy sampler plus a "crash" param: "exit" (os.Exit(3)),
@@ -94,25 +95,29 @@ func main() {
 		if serving {
 			fmt.Println("hello from a plugin that prints before the handshake")
 		}
-		sdk.Serve(sdk.Component{Kind: sdk.KindSampler, Name: "stdout", New: func() sdk.Plugin {
+		wire.Serve(sdk.Component{Kind: sdk.KindSampler, Name: "stdout", New: func() sdk.Plugin {
 			return renamed{toy.NewSampler().(sdk.Sampler), "stdout"}
 		}})
 	case "badversion":
 		if !serving {
-			sdk.Serve(sdk.Component{Kind: sdk.KindSampler, Name: "badversion", New: func() sdk.Plugin {
+			wire.Serve(sdk.Component{Kind: sdk.KindSampler, Name: "badversion", New: func() sdk.Plugin {
 				return renamed{toy.NewSampler().(sdk.Sampler), "badversion"}
 			}})
 			return
 		}
-		hs := sdk.Handshake
+		hs := wire.Handshake
 		hs.ProtocolVersion = 2
 		plugin.Serve(&plugin.ServeConfig{
 			HandshakeConfig:  hs,
-			VersionedPlugins: map[int]plugin.PluginSet{2: {"sampler": &sdk.SamplerPlugin{Impl: toy.NewSampler().(sdk.Sampler)}}},
-			GRPCServer:       sdk.GRPCServerFactory,
+			VersionedPlugins: map[int]plugin.PluginSet{2: {"sampler": &wire.SamplerPlugin{Impl: toy.NewSampler().(sdk.Sampler)}}},
+			GRPCServer:       wire.GRPCServerFactory,
 		})
+	case "shadow":
+		// Offers a component under a built-in's name: discovery must
+		// report it instead of listing or running it.
+		wire.Serve(sdk.Component{Kind: sdk.KindSampler, Name: "toy", New: toy.NewSampler})
 	default:
-		sdk.Serve(
+		wire.Serve(
 			sdk.Component{Kind: sdk.KindSampler, Name: "crashy", New: func() sdk.Plugin {
 				return &crashy{Sampler: toy.NewSampler().(sdk.Sampler)}
 			}},
