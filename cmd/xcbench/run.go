@@ -145,9 +145,6 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	if o.Exec.Executor != "local" {
 		return submitGrid(ctx, cmd, o, g, cells)
 	}
-	if o.Exec.Executor != "local" {
-		return submitGrid(ctx, cmd, o, g, cells)
-	}
 	out := o.Out
 	if out == "" {
 		out = filepath.Join("runs", g.Name)
