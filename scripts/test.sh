@@ -14,8 +14,9 @@ if ! command -v protoc >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import grpc, go
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq protobuf-compiler python3-grpcio python3-protobuf python3-numpy >/dev/null
 fi
 # A single-node Slurm for the cluster end-to-end test (cmd/xcbench
-# TestSlurmEndToEnd); stopped again at exit if this script started it. If it
-# cannot start, that test skips and says why.
+# TestSlurmEndToEnd), stopped again at exit if this script started it; once
+# it is up that test must not skip. If it cannot start, the test skips and
+# says why.
 slurm_started=""
 if ! sinfo -h >/dev/null 2>&1; then
   if scripts/slurm-local.sh start; then
@@ -25,6 +26,7 @@ if ! sinfo -h >/dev/null 2>&1; then
   fi
 fi
 trap '[ -n "$slurm_started" ] && scripts/slurm-local.sh stop' EXIT
+sinfo -h >/dev/null 2>&1 && export XCBENCH_REQUIRE_SLURM=1
 export XCBENCH_REQUIRE_PYTHON=1
 export GOMLX_NO_AUTO_INSTALL=1
 go vet ./...
