@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xcbench/xcbench/core/executor"
 	"github.com/xcbench/xcbench/plugins/host"
 )
 
@@ -34,7 +35,10 @@ func newRootCmd() *cobra.Command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGTERM (scancel, preemption, pod deletion) and SIGUSR1 (Slurm's
+	// time-limit warning) stop a run as Ctrl-C does: interrupted cells stay
+	// resumable from their last checkpoint.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	// Plugins ignore SIGINT (go-plugin), so whatever the command left
@@ -51,7 +55,9 @@ const (
 	ExitError       = 1
 	ExitInvalid     = 2
 	ExitFailedCells = 3
-	ExitInterrupted = 130
+	// ExitInterrupted: a signal stopped the run, every cell resumable; a
+	// Slurm batch script requeues its task on it after a SIGUSR1 warning.
+	ExitInterrupted = executor.ExitInterrupted
 )
 
 // codedError carries the exit status for an error.

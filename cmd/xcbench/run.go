@@ -50,6 +50,7 @@ type RunOptions struct {
 	// UpdateLock replaces changed pins in the grid's plugin lock file
 	// instead of refusing the changed binaries.
 	UpdateLock bool
+	Exec       ExecutorOptions // --executor, --cell (executor.go)
 }
 
 func newRunCmd() *cobra.Command {
@@ -91,6 +92,7 @@ Exit status: 0 every cell done (or running in another process sharing
 	f.IntVar(&o.MaxCells, "max-cells", grid.DefaultMaxCells, "refuse grids that expand to more cells than this")
 	f.BoolVar(&o.UpdateLock, "update-lock", false, "accept external plugin binaries whose sha256 differs from the grid's lock file, and rewrite it")
 	grid.AddFlags(f)
+	addExecutorFlags(f, &o.Exec)
 	return cmd
 }
 
@@ -111,6 +113,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 		if cells, err = shardCells(cells, o.Shard); err != nil {
 			return exitCode(ExitInvalid, err)
 		}
+	}
+	if cells, err = selectCellFlag(cells, &o.Exec); err != nil {
+		return exitCode(ExitInvalid, err)
 	}
 	restart := map[string]bool{}
 	for _, id := range o.RestartCells {
@@ -140,6 +145,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	if o.DryRun {
 		return printCells(stdout, cells)
 	}
+	if o.Exec.Executor != "local" {
+		return submitGrid(ctx, cmd, o, g, cells)
+	}
 	out := o.Out
 	if out == "" {
 		out = filepath.Join("runs", g.Name)
@@ -148,6 +156,11 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	if err != nil {
 		return err
 	}
+	ctx, endTask, err := beginCellTask(ctx, &o.Exec, store, cells)
+	if err != nil {
+		return err
+	}
+	defer endTask()
 	var log io.Writer
 	if o.LogJSON {
 		log = stderr
@@ -178,6 +191,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, o *RunOptions) error {
 	sort.Strings(names)
 	for _, name := range names {
 		fmt.Fprintf(stderr, "xcbench: FAILED %s: %s\n", name, firstErrLine(sum.Failures[name]))
+	}
+	if o.Exec.Cell >= 0 {
+		stdout = io.Discard // one cluster task: the table is the whole run's (xcbench report)
 	}
 	rep, err := reports.Load(out)
 	if err != nil {

@@ -286,11 +286,27 @@ func manifestBuild(ps []results.Process) (string, *bool) {
 // (by id): a run that passes the whole expanded grid puts the manifest back
 // in grid order, whatever order shards wrote it in.
 func unionCells(a, b []grid.Cell) []grid.Cell {
-	out := append(make([]grid.Cell, 0, len(a)+len(b)), b...)
 	seen := make(map[string]bool, len(a)+len(b))
 	for _, c := range b {
 		seen[c.ID] = true
 	}
+	if len(b) < len(a) && containsAll(a, seen) {
+		// A subset (one cluster task's cell, one shard) keeps the order
+		// of the manifest it joins, with its own version of its cells.
+		byID := make(map[string]grid.Cell, len(b))
+		for _, c := range b {
+			byID[c.ID] = c
+		}
+		out := make([]grid.Cell, len(a))
+		for i, c := range a {
+			if nc, ok := byID[c.ID]; ok {
+				c = nc
+			}
+			out[i] = c
+		}
+		return out
+	}
+	out := append(make([]grid.Cell, 0, len(a)+len(b)), b...)
 	for _, c := range a {
 		if !seen[c.ID] {
 			out = append(out, c)
@@ -298,6 +314,17 @@ func unionCells(a, b []grid.Cell) []grid.Cell {
 		}
 	}
 	return out
+}
+
+// containsAll reports whether a holds every id in ids.
+func containsAll(a []grid.Cell, ids map[string]bool) bool {
+	n := 0
+	for _, c := range a {
+		if ids[c.ID] {
+			n++
+		}
+	}
+	return n == len(ids)
 }
 
 func (r *Runner) pluginList() []results.PluginInfo {
@@ -380,20 +407,31 @@ func (r *Runner) dataset(ctx context.Context, spec grid.Spec) (string, *data.Dat
 		b, _ := json.Marshal(spec.Dataset.Synth)
 		dir = DatasetDir(r.o.Store.Dir, spec.Dataset)
 		if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
-			tmp := dir + ".tmp"
-			os.RemoveAll(tmp)
-			if err := os.MkdirAll(tmp, 0o755); err != nil {
+			// Processes sharing the run folder (shards, cluster tasks) may
+			// generate the same set at once: each writes its own temporary
+			// folder and the first rename wins (the sets are identical).
+			if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 				return "", nil, err
 			}
+			tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp*")
+			if err != nil {
+				return "", nil, err
+			}
+			defer os.RemoveAll(tmp)
 			if err := r.o.Synth(ctx, spec.Dataset.Synth, tmp); err != nil {
 				return "", nil, fmt.Errorf("dataset %s: synth: %w", spec.Dataset.Name, err)
 			}
 			if err := os.WriteFile(filepath.Join(tmp, ".complete"), b, 0o644); err != nil {
 				return "", nil, err
 			}
-			os.RemoveAll(dir)
 			if err := os.Rename(tmp, dir); err != nil {
-				return "", nil, err
+				if _, serr := os.Stat(filepath.Join(dir, ".complete")); serr != nil {
+					// Not another process's finished set: a leftover.
+					os.RemoveAll(dir)
+					if err := os.Rename(tmp, dir); err != nil {
+						return "", nil, err
+					}
+				}
 			}
 		}
 	}

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/grid"
 	"github.com/xcbench/xcbench/core/results"
 )
@@ -315,5 +317,62 @@ func TestUnionCells(t *testing.T) {
 	}
 	if ids != "cadb" || names != "nnno" {
 		t.Fatalf("union = %q (%q), want cadb (nnno)", ids, names)
+	}
+	// One task's cell joining a full manifest keeps the manifest's order.
+	got = unionCells(mk("abcd"), b[2:3])
+	ids, names = "", ""
+	for _, c := range got {
+		ids += c.ID
+		names += c.Name[:1]
+	}
+	if ids != "abcd" || names != "ooon" {
+		t.Fatalf("subset union = %q (%q), want abcd (ooon)", ids, names)
+	}
+}
+
+// TestSynthSharedByProcesses: two runners sharing a run folder (two
+// cluster tasks) generate the same synthetic set at the same moment; both
+// must end with the one complete set.
+func TestSynthSharedByProcesses(t *testing.T) {
+	_, cells := loadGrid(t, `
+name: s
+datasets: [{name: synth, synth: {labels: 10}}]
+epochs: 1
+batch_size: 4
+encoder: {name: e}
+sampler: {name: s}
+classifier: {name: c}
+`)
+	dir := t.TempDir()
+	st, _ := results.Open(dir)
+	var inside sync.WaitGroup
+	inside.Add(2)
+	synth := func(ctx context.Context, params map[string]any, out string) error {
+		inside.Done()
+		inside.Wait() // both runners are generating now
+		return os.WriteFile(filepath.Join(out, "data.txt"), []byte("x"), 0o644)
+	}
+	open := func(ctx context.Context, d string, _ json.RawMessage) (*data.Dataset, error) {
+		if _, err := os.Stat(filepath.Join(d, "data.txt")); err != nil {
+			return nil, err
+		}
+		return &data.Dataset{}, nil
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		r, err := New(Options{Launcher: RegistryLauncher{}, Store: st, Data: open, Score: Score, Synth: synth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _, _, err := r.dataset(context.Background(), cells[0].Spec); errs <- err }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "datasets"))
+	if len(ents) != 1 {
+		t.Fatalf("datasets/ holds %d entries, want the one set (temporary folders left?)", len(ents))
 	}
 }
