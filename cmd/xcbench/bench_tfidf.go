@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xcbench/xcbench/classifiers/tfidfknn"
+	"github.com/xcbench/xcbench/core/data"
+	"github.com/xcbench/xcbench/core/metrics"
+	"github.com/xcbench/xcbench/core/results"
+	"github.com/xcbench/xcbench/plugins/sdk"
+)
+
+// Commit is the source commit this binary was built from, stamped with
+// -ldflags "-X main.Commit=<sha>[-dirty]" (scripts/bench-references.sh does).
+var Commit = ""
+
+// BuildCommit says which commit produced the numbers and how sure that is:
+// source is "ldflags" (stamped at build), "buildinfo" (Go's VCS stamp) or
+// "git" (the checkout the command runs in, read at run time: the binary
+// may be older than that checkout), or "" with commit "unknown". Kept in
+// one function so every bench record gets it the same way.
+func BuildCommit(ctx context.Context) (commit string, dirty bool, source string) {
+	if Commit != "" {
+		c, d := strings.CutSuffix(Commit, "-dirty")
+		return c, d, "ldflags"
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			return rev, dirty, "buildinfo"
+		}
+	}
+	wd, _ := os.Getwd()
+	if rev := results.GitCommit(ctx, wd); rev != "" {
+		cmd := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no")
+		cmd.Dir = wd
+		out, err := cmd.Output()
+		return rev, err != nil || len(strings.TrimSpace(string(out))) > 0, "git"
+	}
+	return "unknown", false, ""
+}
+
+// TfidfBenchResult is one `xcbench bench tfidf-knn` record. Field names
+// follow the scikit-learn reference (../shared/bench/sk_tfidf.py) so the
+// two JSON lines compare key for key: predict_s is the test documents'
+// tf-idf transform, the neighbour search and the top-5 labels; P@k is
+// unfiltered, as there.
+type TfidfBenchResult struct {
+	Lib          string           `json:"lib"`
+	Dir          string           `json:"dir"`
+	NTrain       int              `json:"n_train"`
+	NTest        int              `json:"n_test"`
+	NFeat        int              `json:"n_feat"`
+	NLabels      int              `json:"n_labels"`
+	K            int              `json:"k"`
+	Threads      int              `json:"threads"`
+	LoadS        float64          `json:"load_s"`
+	FitS         float64          `json:"fit_s"`
+	PredictS     float64          `json:"predict_s"`
+	TotalS       float64          `json:"total_s"`
+	P1           float64          `json:"P@1"`
+	P5           float64          `json:"P@5"`
+	P1Filtered   *float64         `json:"P@1_filtered,omitempty"`
+	P5Filtered   *float64         `json:"P@5_filtered,omitempty"`
+	Commit       string           `json:"commit"`
+	Dirty        bool             `json:"dirty"`
+	CommitSource string           `json:"commit_source"`
+	Time         time.Time        `json:"time"`
+	Host         results.HostInfo `json:"host"`
+}
+
+func newBenchTfidfCmd() *cobra.Command {
+	var dir, out, cacheDir string
+	var k int
+	cmd := &cobra.Command{
+		Use:   "tfidf-knn",
+		Short: "Time the tf-idf kNN baseline (load, fit, predict) and score P@1/P@5, as one JSON line",
+		Long: `Loads --data, fits the tf-idf kNN classifier (scikit-learn TfidfVectorizer
+defaults, --k neighbours), predicts the top 5 labels of every test document
+and prints one JSON line with load_s, fit_s, predict_s, P@1, P@5 and the
+build's commit: the same work and keys as ../shared/bench/sk_tfidf.py.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				return fmt.Errorf("bench tfidf-knn: --data is required")
+			}
+			r, err := benchTfidf(cmd.Context(), dir, k, cacheDir)
+			if err != nil {
+				return fmt.Errorf("bench tfidf-knn: %w", err)
+			}
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			b = append(b, '\n')
+			if out == "-" {
+				_, err = cmd.OutOrStdout().Write(b)
+				return err
+			}
+			return os.WriteFile(out, b, 0o644)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dir, "data", "", "dataset folder (LF text or BoW)")
+	f.IntVar(&k, "k", 10, "neighbouring training documents per query")
+	f.StringVar(&out, "out", "-", "JSON output file (- for stdout)")
+	f.StringVar(&cacheDir, "cache-dir", "", "tokenisation cache folder (- disables it; default: the data layer's)")
+	return cmd
+}
+
+// benchTopLabels is how many labels each query returns, as sk_tfidf.py's TOP.
+const benchTopLabels = 5
+
+func benchTfidf(ctx context.Context, dir string, k int, cacheDir string) (TfidfBenchResult, error) {
+	if k <= 0 {
+		return TfidfBenchResult{}, fmt.Errorf("--k %d <= 0", k)
+	}
+	r := TfidfBenchResult{Lib: "xcbench", Dir: dir, K: k, Threads: runtime.GOMAXPROCS(0), Time: time.Now().UTC(), Host: results.CollectHost()}
+	r.Commit, r.Dirty, r.CommitSource = BuildCommit(ctx)
+	t0 := time.Now()
+	ds, err := data.Open(dir, data.Options{CacheDir: cacheDir})
+	if err != nil {
+		return r, err
+	}
+	t1 := time.Now()
+	m, err := tfidfknn.Fit(ds, k)
+	if err != nil {
+		return r, err
+	}
+	t2 := time.Now()
+	pred, err := m.PredictSplit(ctx, sdk.SplitTest, benchTopLabels)
+	if err != nil {
+		return r, err
+	}
+	t3 := time.Now()
+	r.LoadS, r.FitS, r.PredictS = t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds(), t3.Sub(t2).Seconds()
+	r.NTrain, r.NTest, r.NFeat, r.NLabels = ds.TrainX.NRows, ds.TestX.NRows, ds.TrainX.NCols, ds.NumLabels
+	if abs, err := filepath.Abs(dir); err == nil {
+		r.Dir = abs
+	}
+	res, err := metrics.Evaluate(pred, ds.TestY, nil, nil, []int{1, benchTopLabels})
+	if err != nil {
+		return r, err
+	}
+	r.P1, _ = res.Get("P", 1)
+	r.P5, _ = res.Get("P", benchTopLabels)
+	if len(ds.FilterTest) > 0 {
+		fres, err := metrics.Evaluate(pred, ds.TestY, ds.FilterTest, nil, []int{1, benchTopLabels})
+		if err != nil {
+			return r, err
+		}
+		p1, _ := fres.Get("P", 1)
+		p5, _ := fres.Get("P", benchTopLabels)
+		r.P1Filtered, r.P5Filtered = &p1, &p5
+	}
+	r.TotalS = time.Since(t0).Seconds()
+	return r, nil
+}
