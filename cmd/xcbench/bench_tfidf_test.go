@@ -2,13 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/xcbench/xcbench/classifiers/tfidfknn"
+	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/synth"
+	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
 // The subcommand runs end to end on a small synthetic set: one JSON line
@@ -63,6 +68,63 @@ func TestBenchTfidfCommand(t *testing.T) {
 	}
 	if r.Commit != "0123abcd" || !r.Dirty || r.CommitSource != "ldflags" {
 		t.Errorf("commit %q dirty %v source %q, want the ldflags stamp", r.Commit, r.Dirty, r.CommitSource)
+	}
+
+	if r.P1Filtered != nil {
+		t.Errorf("no filter file, yet P@1_filtered = %v", *r.P1Filtered)
+	}
+
+	// With a filter that drops every test row's top 3 predicted labels,
+	// the filtered P@1 and P@5 are those of ranks 4 and 4-8.
+	m, err := tfidfknn.Fit(ds, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := m.PredictSplit(context.Background(), sdk.SplitTest, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filter []data.Pair
+	var hits1, hits5 float64
+	for i := 0; i < pred.Rows; i++ {
+		rl, _ := pred.Row(i)
+		for j, l := range rl {
+			switch {
+			case l < 0:
+			case j < 3:
+				filter = append(filter, data.Pair{Row: int32(i), Label: l})
+			case ds.TestY.Has(i, l):
+				hits5++
+				if j == 3 {
+					hits1++
+				}
+			}
+		}
+	}
+	if err := data.WriteFilter(filepath.Join(dir, "filter_labels_test.txt"), filter); err != nil {
+		t.Fatal(err)
+	}
+	root = newRootCmd()
+	root.SetArgs([]string{"bench", "tfidf-knn", "--data", dir, "--k", "5", "--cache-dir", "-", "--out", outFile})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = os.ReadFile(outFile); err != nil {
+		t.Fatal(err)
+	}
+	var rf TfidfBenchResult
+	if err := json.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	n := float64(pred.Rows)
+	if rf.P1Filtered == nil || rf.P5Filtered == nil {
+		t.Fatalf("filter present, no filtered precision: %s", b)
+	}
+	if math.Abs(*rf.P1Filtered-hits1/n) > 1e-12 || math.Abs(*rf.P5Filtered-hits5/5/n) > 1e-12 {
+		t.Errorf("filtered P@1 %v P@5 %v, want %v %v", *rf.P1Filtered, *rf.P5Filtered, hits1/n, hits5/5/n)
+	}
+	if rf.P1 != r.P1 || rf.P5 != r.P5 || rf.P1 == *rf.P1Filtered {
+		t.Errorf("unfiltered P@1/P@5 %v/%v changed or equal to the filtered ones (%v/%v)", rf.P1, rf.P5, r.P1, r.P5)
 	}
 
 	root = newRootCmd()
