@@ -268,7 +268,9 @@ func (m *Model) predict(ctx context.Context, q *sparse.CSR, topK int, leaveOut b
 // in neighbour rank order, so results do not depend on the worker.
 func (m *Model) predictRow(wk *worker, q *sparse.CSR, i int, leaveOut bool, topK int, rl []int32, rs []float32) {
 	// Accumulate dot products through the inverted index (CSR x CSC with
-	// a dense accumulator).
+	// a dense accumulator). Scanning the whole accumulator instead of the
+	// touched list was slower even for queries touching most documents
+	// (cooking, debdeps), so the touched list is always used.
 	sim := wk.sim
 	touched := wk.touched[:0]
 	cols, vals := q.Row(i)
@@ -289,7 +291,9 @@ func (m *Model) predictRow(wk *worker, q *sparse.CSR, i int, leaveOut bool, topK
 	nb := &wk.nbrs
 	nb.reset(m.cfg.K)
 	for _, d := range touched {
-		if s := sim[d]; s > 0 && !(leaveOut && int(d) == i) {
+		// s > 0 also drops NaN; a score below the worst kept one cannot
+		// enter, which spares most candidates the call into the heap.
+		if s := sim[d]; s > 0 && !(leaveOut && int(d) == i) && (len(nb.h) < nb.k || s >= nb.h[0].s) {
 			nb.offer(scored{d, s})
 		}
 		sim[d] = 0
