@@ -10,7 +10,8 @@
 # Not part of .ci/run: it installs the Debian reference (python3-sklearn)
 # and times whole processes, which only means something on a quiet machine.
 #
-# usage: scripts/bench-references.sh [--pairs N] [--out FILE] [--steps tfidf-knn] [DATASET...]
+# usage: scripts/bench-references.sh [--pairs N] [--out FILE] [--append] [--steps tfidf-knn] [DATASET...]
+#   --append keeps the records already in FILE (the table covers them all).
 #   DATASET names folders of $XCBENCH_DATA (default ../shared/data);
 #   default cooking bibtex delicious debdeps.
 #
@@ -24,12 +25,14 @@ cd "$(dirname "$0")/.."
 pairs=3
 out=reports/results/bench/tfidf-knn-vs-sklearn.jsonl
 steps=tfidf-knn
+append=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pairs) pairs=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --append) append=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     --*) echo "bench-references: unknown flag $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -82,17 +85,18 @@ run_side() {
   if [ $rc -ne 0 ] || ! jq -e 'type == "object"' >/dev/null 2>&1 <<<"$line"; then
     line=$(jq -cn --arg e "exit $rc: $(tail -n 3 "$errlog")" '{error: $e}')
   fi
-  jq -c --arg step "$1" --arg side "$2" --arg ds "$3" --argjson pair "$4" --arg key "$(timing_key "$1")" \
-    '{step: $step, dataset: $ds, pair: $pair, side: $side, timing_key: $key} + .' <<<"$line" >>"$out"
+  jq -c --arg step "$1" --arg side "$2" --arg ds "$3" --argjson pair "$4" --arg key "$(timing_key "$1")" --arg run "$run_id" \
+    '{step: $step, dataset: $ds, run: $run, pair: $pair, side: $side, timing_key: $key} + .' <<<"$line" >>"$out"
   jq -r '"  \(.step) \(.dataset) pair \(.pair) \(.side): \(.timing_key) \(.[.timing_key] // .error)"' <<<"$(tail -n 1 "$out")"
 }
 
 timing_key() { local v="timing_key_${1//-/_}"; echo "${!v}"; }
 
+run_id=$(date -u +%Y%m%dT%H%M%SZ)
 install_reference
 build_xcbench
 mkdir -p "$(dirname "$out")"
-: >"$out"
+[ "$append" = 1 ] || : >"$out"
 echo "bench-references: $(date -u +%FT%TZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), pairs $pairs -> $out"
 for step in ${steps//,/ }; do
   declare -F "step_${step//-/_}_xcbench" >/dev/null || { echo "bench-references: unknown step $step" >&2; exit 2; }
@@ -113,7 +117,7 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 groups = {}
 for r in rows:
-    groups.setdefault((r["step"], r["dataset"]), {}).setdefault(r["pair"], {})[r["side"]] = r
+    groups.setdefault((r["step"], r["dataset"]), {}).setdefault((r["run"], r["pair"]), {})[r["side"]] = r
 print()
 print("| step | data set | pairs | timing | reference (median) | xcbench (median) | median ratio ref/xcbench | P@1 ref / xcbench |")
 print("|---|---|---|---|---|---|---|---|")
@@ -122,7 +126,7 @@ for (step, ds), pairs in groups.items():
     ok = [p for p in pairs.values() if all(s in p and k in p[s] for s in ("reference", "xcbench"))]
     errs = sorted({p[s]["error"] for p in pairs.values() for s in p if "error" in p[s]})
     if not ok:
-        print(f"| {step} | {ds} | 0 | {k} | failed: {'; '.join(errs)[:80]} | | | |")
+        print(f"| {step} | {ds} | 0 | {k} | failed: {' '.join('; '.join(errs).split())[:80]} | | | |")
         continue
     ref = statistics.median(p["reference"][k] for p in ok)
     xc = statistics.median(p["xcbench"][k] for p in ok)
