@@ -10,7 +10,7 @@
 # Not part of .ci/run: it installs the Debian reference (python3-sklearn)
 # and times whole processes, which only means something on a quiet machine.
 #
-# usage: scripts/bench-references.sh [--pairs N] [--out FILE] [--append] [--steps tfidf-knn] [DATASET...]
+# usage: scripts/bench-references.sh [--pairs N] [--out FILE] [--append] [--steps tfidf-knn[,tfidf-knn-before]] [DATASET...]
 #   --append keeps the records already in FILE (the table covers them all).
 #   DATASET names folders of $XCBENCH_DATA (default ../shared/data);
 #   default cooking bibtex delicious debdeps.
@@ -75,6 +75,14 @@ build_xcbench() {
 timing_key_tfidf_knn=predict_s
 step_tfidf_knn_xcbench() { "${limit[@]}" bin/xcbench bench tfidf-knn --data "$1" --k 10 --out -; }
 step_tfidf_knn_reference() { "${limit[@]}" "$py" "$ref_dir/sk_tfidf.py" "$1"; }
+
+# tfidf-knn-before: the same command against an older xcbench build (the
+# "reference" side is $XCBENCH_BEFORE), to measure a change of our own.
+timing_key_tfidf_knn_before=predict_s
+step_tfidf_knn_before_xcbench() { step_tfidf_knn_xcbench "$1"; }
+step_tfidf_knn_before_reference() {
+  "${limit[@]}" "${XCBENCH_BEFORE:?set XCBENCH_BEFORE to an older xcbench binary}" bench tfidf-knn --data "$1" --k 10 --out -
+}
 
 # --- driver -------------------------------------------------------------
 # run_side STEP SIDE DATASET PAIR: one process, its JSON line tagged and
