@@ -11,7 +11,7 @@
 # and times whole processes, which only means something on a quiet machine.
 #
 # usage: scripts/bench-references.sh [--pairs N] [--out FILE] [--append] [--steps tfidf-knn[,tfidf-knn-before]] [DATASET...]
-#   --append keeps the records already in FILE (the table covers them all).
+#   --append keeps the records already in FILE (the table lists each run).
 #   DATASET names folders of $XCBENCH_DATA (default ../shared/data);
 #   default cooking bibtex delicious debdeps.
 #
@@ -118,27 +118,27 @@ for step in ${steps//,/ }; do
   done
 done
 
-# Ratio table: per (step, data set), the median over complete pairs of
+# Ratio table: per (step, data set, run), the median over complete pairs of
 # reference/xcbench for the step's timing key.
 "$py" - "$out" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 groups = {}
 for r in rows:
-    groups.setdefault((r["step"], r["dataset"]), {}).setdefault((r["run"], r["pair"]), {})[r["side"]] = r
+    groups.setdefault((r["step"], r["dataset"], r["run"]), {}).setdefault(r["pair"], {})[r["side"]] = r
 print()
-print("| step | data set | pairs | timing | reference (median) | xcbench (median) | median ratio ref/xcbench | P@1 ref / xcbench |")
-print("|---|---|---|---|---|---|---|---|")
-for (step, ds), pairs in groups.items():
+print("| step | data set | run | pairs | timing | reference (median) | xcbench (median) | median ratio ref/xcbench | P@1 ref / xcbench |")
+print("|---|---|---|---|---|---|---|---|---|")
+for (step, ds, run), pairs in groups.items():
     k = next(s["timing_key"] for p in pairs.values() for s in p.values())
     ok = [p for p in pairs.values() if all(s in p and k in p[s] for s in ("reference", "xcbench"))]
     errs = sorted({p[s]["error"] for p in pairs.values() for s in p if "error" in p[s]})
     if not ok:
-        print(f"| {step} | {ds} | 0 | {k} | failed: {' '.join('; '.join(errs).split())[:80]} | | | |")
+        print(f"| {step} | {ds} | {run} | 0 | {k} | failed: {' '.join('; '.join(errs).split())[:80]} | | | |")
         continue
     ref = statistics.median(p["reference"][k] for p in ok)
     xc = statistics.median(p["xcbench"][k] for p in ok)
     ratio = statistics.median(p["reference"][k] / p["xcbench"][k] for p in ok)
     p1 = lambda s: statistics.median(p[s].get("P@1", float("nan")) for p in ok)
-    print(f"| {step} | {ds} | {len(ok)} | {k} | {ref:.3f} s | {xc:.3f} s | {ratio:.2f} | {p1('reference'):.4f} / {p1('xcbench'):.4f} |")
+    print(f"| {step} | {ds} | {run} | {len(ok)} | {k} | {ref:.3f} s | {xc:.3f} s | {ratio:.2f} | {p1('reference'):.4f} / {p1('xcbench'):.4f} |")
 EOF
