@@ -272,8 +272,23 @@ func (m *Model) predictRow(wk *worker, q *sparse.CSR, i int, leaveOut bool, topK
 	// touched list was slower even for queries touching most documents
 	// (cooking, debdeps), so the touched list is always used.
 	sim := wk.sim
-	touched := wk.touched[:0]
 	cols, vals := q.Row(i)
+	postings := 0
+	for _, f := range cols {
+		if int(f) < m.inv.NRows {
+			postings += m.inv.RowLen(int(f))
+		}
+	}
+	// Every posting writes its document at the end of touched, and only a
+	// first hit advances the end: no branch to mispredict in the hot loop.
+	// A document can be listed twice if its sum returns to exactly 0; the
+	// second time it reads 0 and is skipped below.
+	touched := wk.touched
+	if cap(touched) < postings {
+		touched = make([]int32, postings)
+	}
+	touched = touched[:cap(touched)]
+	nt := 0
 	for k, f := range cols {
 		if int(f) >= m.inv.NRows {
 			continue
@@ -282,12 +297,15 @@ func (m *Model) predictRow(wk *worker, q *sparse.CSR, i int, leaveOut bool, topK
 		docs, dv := m.inv.Row(int(f))
 		dv = dv[:len(docs)]
 		for d, doc := range docs {
-			if sim[doc] == 0 {
-				touched = append(touched, doc)
+			s := sim[doc]
+			touched[nt] = doc
+			if s == 0 {
+				nt++
 			}
-			sim[doc] += v * dv[d]
+			sim[doc] = s + v*dv[d]
 		}
 	}
+	touched = touched[:nt]
 	nb := &wk.nbrs
 	nb.reset(m.cfg.K)
 	for _, d := range touched {
@@ -298,7 +316,7 @@ func (m *Model) predictRow(wk *worker, q *sparse.CSR, i int, leaveOut bool, topK
 		}
 		sim[d] = 0
 	}
-	wk.touched = touched
+	wk.touched = touched[:0]
 	lscore := wk.lscore
 	seenL := wk.seenL[:0]
 	for _, n := range nb.sorted() {
