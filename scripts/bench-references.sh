@@ -64,7 +64,9 @@ build_xcbench() {
   export PATH="$(scripts/ensure-go.sh):$PATH"
   local commit dirty=""
   commit=$(git rev-parse HEAD)
-  [ -z "$(git status --porcelain --untracked-files=no)" ] || dirty=-dirty
+  # The records file itself may be tracked and growing (--append): it is
+  # no source, so it does not make the build dirty.
+  [ -z "$(git status --porcelain --untracked-files=no -- . ":(exclude)$out")" ] || dirty=-dirty
   mkdir -p bin
   go build -ldflags "-X main.Commit=${commit}${dirty}" -o bin/xcbench ./cmd/xcbench
 }
