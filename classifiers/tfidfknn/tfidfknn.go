@@ -145,6 +145,89 @@ type scored struct {
 	s  float32
 }
 
+// ranksBefore is the order of every ranking here: score descending, then
+// id ascending. It is total over distinct ids, so the k best under it are
+// one set however they are found.
+func ranksBefore(a, b scored) bool {
+	if c := cmp.Compare(a.s, b.s); c != 0 {
+		return c > 0
+	}
+	return a.id < b.id
+}
+
+// compareScored is ranksBefore as a sort comparator.
+func compareScored(a, b scored) int {
+	if c := cmp.Compare(b.s, a.s); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// bestK selects the k best of a stream of candidates (ranksBefore order)
+// with a bounded heap whose root is the worst kept one, so a candidate
+// costs one comparison unless it enters: O(n log k) for n candidates
+// instead of sorting all n.
+type bestK struct {
+	k int
+	h []scored
+}
+
+func (t *bestK) reset(k int) { t.k, t.h = k, t.h[:0] }
+
+// offer considers one candidate.
+func (t *bestK) offer(c scored) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, c)
+		// sift up: a parent must rank after (be worse than) its children.
+		i := len(t.h) - 1
+		for i > 0 {
+			p := (i - 1) / 2
+			if !ranksBefore(t.h[p], t.h[i]) {
+				break
+			}
+			t.h[p], t.h[i] = t.h[i], t.h[p]
+			i = p
+		}
+		return
+	}
+	if !ranksBefore(c, t.h[0]) {
+		return
+	}
+	t.h[0] = c
+	i, n := 0, len(t.h)
+	for {
+		w := i
+		if l := 2*i + 1; l < n && ranksBefore(t.h[w], t.h[l]) {
+			w = l
+		}
+		if r := 2*i + 2; r < n && ranksBefore(t.h[w], t.h[r]) {
+			w = r
+		}
+		if w == i {
+			return
+		}
+		t.h[i], t.h[w] = t.h[w], t.h[i]
+		i = w
+	}
+}
+
+// sorted returns the kept candidates, best first.
+func (t *bestK) sorted() []scored {
+	slices.SortFunc(t.h, compareScored)
+	return t.h
+}
+
+// worker holds one goroutine's scratch space, reused across queries: a
+// dense similarity accumulator over training documents and one over
+// labels, each with the list of entries it touched so that resetting
+// costs what the query touched, not the training set or label count.
+type worker struct {
+	sim, lscore []float32
+	touched     []int32
+	seenL       []int32
+	nbrs, labs  bestK
+}
+
 func (m *Model) predict(ctx context.Context, q *sparse.CSR, topK int, leaveOut bool) (sdk.TopK, error) {
 	if topK <= 0 {
 		return sdk.TopK{}, fmt.Errorf("tfidfknn: top-k must be positive, got %d", topK)
@@ -156,64 +239,11 @@ func (m *Model) predict(ctx context.Context, q *sparse.CSR, topK int, leaveOut b
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Go(func() {
-			sim := make([]float32, m.train.NRows)
-			lscore := make([]float32, m.labels.NCols)
-			var touched []int32
-			var nbrs, labs []scored
-			var seenL []int32
+			wk := &worker{sim: make([]float32, m.train.NRows), lscore: make([]float32, m.labels.NCols)}
 			for b := range next {
 				for i := b * block; i < min(q.NRows, (b+1)*block); i++ {
-					// Accumulate dot products through the inverted index.
-					touched = touched[:0]
-					cols, vals := q.Row(i)
-					for k, f := range cols {
-						if int(f) >= m.inv.NRows {
-							continue
-						}
-						docs, dv := m.inv.Row(int(f))
-						for d, doc := range docs {
-							if sim[doc] == 0 {
-								touched = append(touched, doc)
-							}
-							sim[doc] += vals[k] * dv[d]
-						}
-					}
-					nbrs = nbrs[:0]
-					for _, d := range touched {
-						if s := sim[d]; s > 0 && !(leaveOut && int(d) == i) {
-							nbrs = append(nbrs, scored{d, s})
-						}
-						sim[d] = 0
-					}
-					nbrs = topScored(nbrs, m.cfg.K)
-					seenL = seenL[:0]
-					for _, nb := range nbrs {
-						w := nb.s
-						if m.cfg.Power != 1 {
-							w = float32(math.Pow(float64(w), m.cfg.Power))
-						}
-						ls, _ := m.labels.Row(int(nb.id))
-						for _, l := range ls {
-							if lscore[l] == 0 {
-								seenL = append(seenL, l)
-							}
-							lscore[l] += w
-						}
-					}
-					labs = labs[:0]
-					for _, l := range seenL {
-						labs = append(labs, scored{l, lscore[l]})
-						lscore[l] = 0
-					}
-					labs = topScored(labs, topK)
 					rl, rs := out.Row(i)
-					for j := range rl {
-						if j < len(labs) {
-							rl[j], rs[j] = labs[j].id, labs[j].s
-						} else {
-							rl[j], rs[j] = -1, 0
-						}
-					}
+					m.predictRow(wk, q, i, leaveOut, topK, rl, rs)
 				}
 			}
 		})
@@ -233,16 +263,88 @@ func (m *Model) predict(ctx context.Context, q *sparse.CSR, topK int, leaveOut b
 	return out, nil
 }
 
-// topScored sorts by score descending, id ascending, and keeps k.
-func topScored(s []scored, k int) []scored {
-	slices.SortFunc(s, func(a, b scored) int {
-		if c := cmp.Compare(b.s, a.s); c != 0 {
-			return c
+// predictRow fills query i's top labels (rl, rs; -1/0 past the labels
+// found). Similarities sum in the query's feature order and label scores
+// in neighbour rank order, so results do not depend on the worker.
+func (m *Model) predictRow(wk *worker, q *sparse.CSR, i int, leaveOut bool, topK int, rl []int32, rs []float32) {
+	// Accumulate dot products through the inverted index (CSR x CSC with
+	// a dense accumulator). Scanning the whole accumulator instead of the
+	// touched list was slower even for queries touching most documents
+	// (cooking, debdeps), so the touched list is always used.
+	sim := wk.sim
+	cols, vals := q.Row(i)
+	postings := 0
+	for _, f := range cols {
+		if int(f) < m.inv.NRows {
+			postings += m.inv.RowLen(int(f))
 		}
-		return cmp.Compare(a.id, b.id)
-	})
-	if len(s) > k {
-		s = s[:k]
 	}
-	return s
+	// Every posting writes its document at the end of touched, and only a
+	// first hit advances the end: no branch to mispredict in the hot loop.
+	// A document can be listed twice if its sum returns to exactly 0; the
+	// second time it reads 0 and is skipped below.
+	touched := wk.touched
+	if cap(touched) < postings {
+		touched = make([]int32, postings)
+	}
+	touched = touched[:cap(touched)]
+	nt := 0
+	for k, f := range cols {
+		if int(f) >= m.inv.NRows {
+			continue
+		}
+		v := vals[k]
+		docs, dv := m.inv.Row(int(f))
+		dv = dv[:len(docs)]
+		for d, doc := range docs {
+			s := sim[doc]
+			touched[nt] = doc
+			if s == 0 {
+				nt++
+			}
+			sim[doc] = s + v*dv[d]
+		}
+	}
+	touched = touched[:nt]
+	nb := &wk.nbrs
+	nb.reset(m.cfg.K)
+	for _, d := range touched {
+		// s > 0 also drops NaN; a score below the worst kept one cannot
+		// enter, which spares most candidates the call into the heap.
+		if s := sim[d]; s > 0 && !(leaveOut && int(d) == i) && (len(nb.h) < nb.k || s >= nb.h[0].s) {
+			nb.offer(scored{d, s})
+		}
+		sim[d] = 0
+	}
+	wk.touched = touched[:0]
+	lscore := wk.lscore
+	seenL := wk.seenL[:0]
+	for _, n := range nb.sorted() {
+		w := n.s
+		if m.cfg.Power != 1 {
+			w = float32(math.Pow(float64(w), m.cfg.Power))
+		}
+		ls, _ := m.labels.Row(int(n.id))
+		for _, l := range ls {
+			if lscore[l] == 0 {
+				seenL = append(seenL, l)
+			}
+			lscore[l] += w
+		}
+	}
+	lb := &wk.labs
+	lb.reset(topK)
+	for _, l := range seenL {
+		lb.offer(scored{l, lscore[l]})
+		lscore[l] = 0
+	}
+	wk.seenL = seenL
+	labs := lb.sorted()
+	for j := range rl {
+		if j < len(labs) {
+			rl[j], rs[j] = labs[j].id, labs[j].s
+		} else {
+			rl[j], rs[j] = -1, 0
+		}
+	}
 }

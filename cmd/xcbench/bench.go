@@ -95,6 +95,7 @@ Without --data it generates a synthetic dataset.`,
 	f.IntVar(&o.Steps, "steps", 20, "timed training steps per sampler")
 	f.IntVar(&o.ClusterSize, "cluster-size", 64, "NGAME's nominal cluster size (documents) in the measured epoch")
 	f.BoolVar(&o.InProcess, "in-process", false, "run components in this process (memory is then the whole process's)")
+	cmd.AddCommand(newBenchTfidfCmd())
 	return cmd
 }
 
