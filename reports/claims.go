@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"github.com/xcbench/xcbench/core/grid"
 	"math"
 	"sort"
 	"strconv"
@@ -389,7 +390,7 @@ func (r *Report) tally(name, key, a, b string, pairs ...string) (Tally, error) {
 		var where []string
 		for _, ax := range g.Axes {
 			if ax.Key != key {
-				where = append(where, fmt.Sprint(ax.Value))
+				where = append(where, grid.AxisValue(ax.Value))
 			}
 		}
 		c.Where = strings.Join(where, ", ")

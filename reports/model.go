@@ -81,7 +81,7 @@ func (g Group) Label() string {
 	var parts []string
 	for _, a := range g.Axes {
 		if a.Key != "dataset" {
-			parts = append(parts, fmt.Sprintf("%s=%v", grid.AxisLabel(a.Key), a.Value))
+			parts = append(parts, grid.AxisLabel(a.Key)+"="+grid.AxisValue(a.Value))
 		}
 	}
 	if len(parts) == 0 {
@@ -94,7 +94,7 @@ func (g Group) Label() string {
 func (g Group) Value(key string) string {
 	for _, a := range g.Axes {
 		if a.Key == key {
-			return fmt.Sprint(a.Value)
+			return grid.AxisValue(a.Value)
 		}
 	}
 	return ""

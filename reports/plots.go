@@ -98,7 +98,7 @@ func (r *Report) variantKey(g Group) string {
 	var parts []string
 	for _, a := range g.Axes {
 		if a.Key != "dataset" && a.Key != "sampler.name" {
-			parts = append(parts, fmt.Sprintf("%s=%v", shortAxis(a.Key), a.Value))
+			parts = append(parts, shortAxis(a.Key)+"="+grid.AxisValue(a.Value))
 		}
 	}
 	return strings.Join(parts, " ")

@@ -353,10 +353,10 @@ func cellName(axes []Axis) string {
 	var parts []string
 	for _, a := range axes {
 		if a.Key == "dataset" {
-			parts = append(parts, fmt.Sprint(a.Value))
+			parts = append(parts, AxisValue(a.Value))
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s=%v", AxisLabel(a.Key), a.Value))
+		parts = append(parts, AxisLabel(a.Key)+"="+AxisValue(a.Value))
 	}
 	return strings.Join(parts, " ")
 }

@@ -124,10 +124,20 @@ type Cell struct {
 func (c Cell) Axis(key string) string {
 	for _, a := range c.Axes {
 		if a.Key == key {
-			return fmt.Sprint(a.Value)
+			return AxisValue(a.Value)
 		}
 	}
 	return ""
+}
+
+// AxisValue spells an axis value in names and tables: a null (an include
+// entry's "stage2: null") reads "none", as the grid means it, not Go's
+// "<nil>".
+func AxisValue(v any) string {
+	if v == nil {
+		return None
+	}
+	return fmt.Sprint(v)
 }
 
 // Group is the cell's coordinates without the seed, the unit reports
