@@ -272,9 +272,35 @@ func (c Claims) TemplateFuncs() template.FuncMap {
 		"bench": func(rec, sampler string, batch int, field string) (float64, error) {
 			return c.benchValue(rec, sampler, batch, field)
 		},
+		// interval "cmp-x" "documents": a paired interval that `xcbench
+		// compare --json` recorded (documents: bootstrap over test
+		// documents; seeds: paired t over seeds), in points.
+		"interval": func(rec, which string) (string, error) {
+			iv, err := c.interval(rec, which)
+			if err != nil {
+				return "", err
+			}
+			return ciText(100, 2, iv) + ", " + iv.Where, nil
+		},
+		// supported "cmp-x" "documents" "A better" "B better" "no difference shown"
+		"supported": func(rec, which, higher, lower, undecided string) (string, error) {
+			iv, err := c.interval(rec, which)
+			if err != nil {
+				return "", err
+			}
+			switch {
+			case !iv.Decided:
+				return undecided, nil
+			case iv.Positive:
+				return higher, nil
+			}
+			return lower, nil
+		},
 		"target": func(ds string) string { return fmt.Sprintf("%.4g", r.target(ds)*100) },
 		"upper":  strings.ToUpper,
 		"div":    func(a, b float64) float64 { return a / b },
+		"mul":    func(a, b float64) float64 { return a * b },
+		"sub":    func(a, b float64) float64 { return a - b },
 		"add":    func(a, b int) int { return a + b },
 		"list":   func(xs ...string) []string { return xs },
 		"name":   samplerName,
@@ -411,6 +437,39 @@ func (r *Report) tally(name, key, a, b string, pairs ...string) (Tally, error) {
 	}
 	sort.Float64s(t.Ratios)
 	return t, nil
+}
+
+// interval reads one interval of a compare record as a Comparison (Where
+// holds its method).
+func (c Claims) interval(rec, which string) (Comparison, error) {
+	v, err := c.record(rec, which)
+	if err != nil {
+		return Comparison{}, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Comparison{}, fmt.Errorf("claims: record %s %s is not an interval", rec, which)
+	}
+	num := func(k string) (float64, error) {
+		f, ok := m[k].(float64)
+		if !ok {
+			return 0, fmt.Errorf("claims: record %s %s has no number %s", rec, which, k)
+		}
+		return f, nil
+	}
+	var cmp Comparison
+	for k, dst := range map[string]*float64{"Diff": &cmp.Diff, "Lo": &cmp.Lo, "Hi": &cmp.Hi} {
+		if *dst, err = num(k); err != nil {
+			return Comparison{}, err
+		}
+	}
+	if lvl, _ := num("Level"); lvl != 0.95 {
+		return Comparison{}, fmt.Errorf("claims: record %s %s is a %v interval; the text says 95%%", rec, which, lvl)
+	}
+	cmp.Where, _ = m["Method"].(string)
+	cmp.Decided = cmp.Lo > 0 || cmp.Hi < 0
+	cmp.Positive = cmp.Decided && cmp.Diff > 0
+	return cmp, nil
 }
 
 // record walks a decoded JSON record: record "bench" "results" "3"
