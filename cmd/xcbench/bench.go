@@ -202,6 +202,10 @@ func benchOne(ctx context.Context, h *host.Host, o *BenchOptions, dir, sampler s
 		sp["curriculum_epochs"] = []int{}
 		sp["cluster_size_init"] = o.ClusterSize
 		sp["lag"] = false
+	case "tasb":
+		// One clustering of the tf-idf features (its default), batch-sized
+		// clusters: TAS-B has no refresh schedule.
+		sp = map[string]any{}
 	case "random":
 		sp = map[string]any{}
 	}
