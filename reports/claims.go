@@ -280,7 +280,12 @@ func (c Claims) TemplateFuncs() template.FuncMap {
 			if err != nil {
 				return "", err
 			}
-			return ciText(100, 2, iv) + ", " + iv.Where, nil
+			return ciText(100, 2, iv), nil
+		},
+		// method "cmp-x" "documents": how that interval was made.
+		"method": func(rec, which string) (string, error) {
+			iv, err := c.interval(rec, which)
+			return iv.Where, err
 		},
 		// supported "cmp-x" "documents" "A better" "B better" "no difference shown"
 		"supported": func(rec, which, higher, lower, undecided string) (string, error) {
@@ -314,6 +319,8 @@ func samplerName(s string) string {
 		return "NGAME"
 	case "ance":
 		return "ANCE"
+	case "tasb":
+		return "TAS-B"
 	}
 	return s
 }
@@ -528,6 +535,13 @@ func (c Claims) benchValue(rec, sampler string, batch int, field string) (float6
 // matches says whether the group has every "key=value" coordinate.
 func (g Group) matches(pairs []string) bool {
 	for _, p := range pairs {
+		// "key!=value" excludes, "key=value" requires.
+		if k, v, ok := strings.Cut(p, "!="); ok {
+			if g.Value(k) == v {
+				return false
+			}
+			continue
+		}
 		k, v, _ := strings.Cut(p, "=")
 		if g.Value(k) != v {
 			return false
