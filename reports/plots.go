@@ -177,6 +177,11 @@ func (r *Report) Plots() ([]Plot, error) {
 	byDS := map[string][]Group{}
 	var dss []string
 	for _, g := range r.Groups {
+		if g.Value("encoder.name") == grid.None {
+			// A classifier-only baseline cell has one point, not a
+			// curve: its number is in the tables.
+			continue
+		}
 		ds := g.Value("dataset")
 		if byDS[ds] == nil {
 			dss = append(dss, ds)
