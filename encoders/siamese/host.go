@@ -1,0 +1,217 @@
+package siamese
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/xcbench/xcbench/core/ann/vecdot"
+	"github.com/xcbench/xcbench/encoders/loss"
+)
+
+// HostArch is an Arch that can also run its forward and backward passes on
+// the host in plain Go (the "fused" engine): for small networks such as the
+// bag of embeddings the graph engine's per-op overhead, dense gradient
+// buffers and copies cost more than the arithmetic. The service then
+// computes normalisation, scores, loss and their gradients on the host too,
+// and the optimiser, memory bank and checkpoints are shared with the graph
+// engine, so the two give the same updates up to float rounding.
+type HostArch interface {
+	Arch
+	// HostEngine reports whether training steps should take the host path.
+	HostEngine() bool
+	// HostForward returns the un-normalised embeddings [n, Dim] of n token
+	// rows laid out as for Build (idx [n, s] local row indices, w [n, s]
+	// weights, 0 = pad), where local row r is table row rows[r], and a
+	// backward function that adds the gradients for dEmb [n, Dim] into
+	// dParams (aligned with Params()) and dRows ([len(rows), Dim]).
+	HostForward(rows []int32, idx []int32, w []float32, n, s int) (emb []float32, backward func(dEmb []float32, dParams [][]float32, dRows []float32))
+}
+
+// hostSupported reports whether the batch can take the host path: the
+// fused engine covers in-batch negatives with or without dropout; batches
+// with explicit negatives take the graph path (same math, slower).
+func (s *Service) hostArch(in *stepInputs) (HostArch, bool) {
+	ha, ok := s.arch.(HostArch)
+	if !ok || !ha.HostEngine() || in.kn > 0 {
+		return nil, false
+	}
+	return ha, true
+}
+
+// hostGradients is gradients' fused path: the same loss and gradients as
+// the graph, computed on the host for the n real rows only (padding rows
+// and columns contribute nothing to either).
+func (s *Service) hostGradients(in *stepInputs, ha HostArch) (Grads, error) {
+	n, d, sq := in.n, s.arch.Dim(), in.a.s
+	rows := in.a.rows
+	de, backD := ha.HostForward(rows, in.docs.idx[:n*sq], in.docs.w[:n*sq], n, sq)
+	le, backL := ha.HostForward(rows, in.labs.idx[:n*sq], in.labs.w[:n*sq], n, sq)
+	if in.drop[0] != nil {
+		mulInto(de, in.drop[0][:n*d])
+		mulInto(le, in.drop[1][:n*d])
+	}
+	dn, dNorm := l2Rows(de, n, d)
+	ln, lNorm := l2Rows(le, n, d)
+	sc := loss.HostScores{N: n, C: n, Columns: in.bc + in.kn, Pos: make([]float32, n), Cand: make([]float32, n*n), Allow: make([]float32, n*n)}
+	for i := range n {
+		sc.Pos[i] = vecdot.Dot(dn[i*d:(i+1)*d], ln[i*d:(i+1)*d])
+		copy(sc.Allow[i*n:(i+1)*n], in.allow[i*(in.bc+in.kn):])
+	}
+	MatMulABt(sc.Cand, dn, ln, n, n, d)
+	var out loss.HostOutput
+	switch s.cfg.Loss {
+	case "triplet":
+		out = loss.TripletOHNMHost(sc, s.cfg.NumNegatives, s.cfg.Margin, s.cfg.Tau)
+	case "infonce":
+		out = loss.InfoNCEHost(sc, s.cfg.Temperature)
+	case "dsoftmax":
+		pm := make([]float32, n*n)
+		for i := range n {
+			copy(pm[i*n:(i+1)*n], in.pos[i*(in.bc+in.kn):])
+		}
+		out = loss.DSoftmaxHost(sc, pm, s.cfg.Temperature)
+	}
+	// Scores backward: pos_i = dn_i·ln_i, cand_ij = dn_i·ln_j.
+	dDn := make([]float32, n*d)
+	dLn := make([]float32, n*d)
+	for i := range n {
+		axpy(out.DPos[i], ln[i*d:(i+1)*d], dDn[i*d:(i+1)*d])
+		axpy(out.DPos[i], dn[i*d:(i+1)*d], dLn[i*d:(i+1)*d])
+	}
+	if out.Sparse {
+		for i := range n {
+			for _, j := range out.Picks[i*out.K : (i+1)*out.K] {
+				if j < 0 {
+					continue
+				}
+				g := out.DCand[i*n+int(j)]
+				if g == 0 {
+					continue
+				}
+				axpy(g, ln[int(j)*d:(int(j)+1)*d], dDn[i*d:(i+1)*d])
+				axpy(g, dn[i*d:(i+1)*d], dLn[int(j)*d:(int(j)+1)*d])
+			}
+		}
+	} else {
+		// dDn += G·L, dLn += Gᵀ·D with G = dCand [n, n].
+		lt := transpose(ln, n, d)
+		dt := transpose(dn, n, d)
+		gt := transpose(out.DCand, n, n)
+		tmp := make([]float32, n*d)
+		MatMulABt(tmp, out.DCand, lt, n, d, n)
+		addInto(dDn, tmp)
+		MatMulABt(tmp, gt, dt, n, d, n)
+		addInto(dLn, tmp)
+	}
+	l2Backward(dDn, dn, dNorm, n, d)
+	l2Backward(dLn, ln, lNorm, n, d)
+	if in.drop[0] != nil {
+		mulInto(dDn, in.drop[0][:n*d])
+		mulInto(dLn, in.drop[1][:n*d])
+	}
+	g := Grads{Loss: out.Loss, Hardness: out.Hardness, Items: 2 * n, Emb: dn, Rows: rows, Table: make([]float32, len(rows)*d)}
+	for _, p := range s.arch.Params() {
+		g.Params = append(g.Params, make([]float32, p.Size()))
+	}
+	backD(dDn, g.Params, g.Table)
+	backL(dLn, g.Params, g.Table)
+	return g, nil
+}
+
+// l2Rows returns x's rows scaled to unit length (as graph.L2Normalize: a
+// zero row stays zero) and the norms used.
+func l2Rows(x []float32, n, d int) ([]float32, []float32) {
+	out := make([]float32, n*d)
+	norms := make([]float32, n)
+	for i := range n {
+		r := x[i*d : (i+1)*d]
+		ss := vecdot.Dot(r, r)
+		if ss == 0 {
+			ss = 1
+		}
+		nr := float32(math.Sqrt(float64(ss)))
+		norms[i] = nr
+		o := out[i*d : (i+1)*d]
+		for j, v := range r {
+			o[j] = v / nr
+		}
+	}
+	return out, norms
+}
+
+// l2Backward turns dy (gradient w.r.t. y = x/‖x‖) into the gradient w.r.t.
+// x in place: (dy − y(y·dy))/‖x‖.
+func l2Backward(dy, y, norms []float32, n, d int) {
+	for i := range n {
+		r := dy[i*d : (i+1)*d]
+		yr := y[i*d : (i+1)*d]
+		p := vecdot.Dot(yr, r)
+		inv := 1 / norms[i]
+		for j := range r {
+			r[j] = (r[j] - yr[j]*p) * inv
+		}
+	}
+}
+
+// Axpy is y += a·x.
+func axpy(a float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+func mulInto(x, m []float32) {
+	for i := range x {
+		x[i] *= m[i]
+	}
+}
+
+func transpose(x []float32, n, m int) []float32 {
+	out := make([]float32, n*m)
+	for i := range n {
+		for j := range m {
+			out[j*n+i] = x[i*m+j]
+		}
+	}
+	return out
+}
+
+// ParallelRows runs f over [0, n) split into contiguous blocks, one per
+// available core.
+func ParallelRows(n int, f func(from, to int)) {
+	w := min(runtime.GOMAXPROCS(0), max(1, n/16))
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + w - 1) / w
+	for from := 0; from < n; from += step {
+		wg.Add(1)
+		go func(from, to int) {
+			defer wg.Done()
+			f(from, to)
+		}(from, min(from+step, n))
+	}
+	wg.Wait()
+}
+
+// MatMulABt sets out [n, m] = a [n, d] · b [m, d]ᵀ, over all cores, in
+// blocks of b's rows that stay in cache.
+func MatMulABt(out, a, b []float32, n, m, d int) {
+	const blk = 256
+	ParallelRows(n, func(from, to int) {
+		for j0 := 0; j0 < m; j0 += blk {
+			j1 := min(j0+blk, m)
+			for i := from; i < to; i++ {
+				ar := a[i*d : (i+1)*d]
+				o := out[i*m : (i+1)*m]
+				for j := j0; j < j1; j++ {
+					o[j] = vecdot.Dot(ar, b[j*d:(j+1)*d])
+				}
+			}
+		}
+	})
+}
