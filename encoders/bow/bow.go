@@ -6,10 +6,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/sparse"
+	"github.com/xcbench/xcbench/encoders/gomlxkit"
 	"github.com/xcbench/xcbench/encoders/optim"
 	"github.com/xcbench/xcbench/encoders/siamese"
 	"github.com/xcbench/xcbench/plugins/registry"
@@ -36,7 +38,7 @@ type Config struct {
 
 // DefaultConfig holds the documented defaults.
 func DefaultConfig() Config {
-	return Config{Dim: 64, Pooling: "mean", MaxTokens: 128, InitStd: 0.1, Engine: "graph", TrainConfig: siamese.DefaultTrainConfig()}
+	return Config{Dim: 64, Pooling: "mean", MaxTokens: 128, InitStd: 0.1, Engine: "auto", TrainConfig: siamese.DefaultTrainConfig()}
 }
 
 var docs = func() map[string]string {
@@ -46,7 +48,7 @@ var docs = func() map[string]string {
 		"residual":   "add a zero-initialised linear layer x + xW before normalising",
 		"max_tokens": "features kept per item (the largest-weight ones)",
 		"init_std":   "std of the N(0, σ²) embedding initialisation (not gomlx's He default: fan-in would be the vocabulary)",
-		"engine":     `training step engine: "graph" (GoMLX autodiff, any backend) or "fused" (hand-written forward/backward in Go on the host, row-sparse throughout; batches with explicit negatives still take the graph)`,
+		"engine":     `training step engine: "graph" (GoMLX autodiff on the backend), "fused" (hand-written forward and backward in Go on the host, row-sparse throughout, equal to the graph's up to float rounding; batches with explicit negatives still take the graph) or "auto" (fused on the pure-Go backend, graph on XLA)`,
 	}
 	for k, v := range siamese.TrainDocs {
 		m[k] = v
@@ -87,8 +89,8 @@ func Build(raw json.RawMessage, ds *data.Dataset, rng *rand.Rand) (siamese.Arch,
 		return nil, cfg.TrainConfig, fmt.Errorf("%w: dim must be >= 1", sdk.ErrInvalidConfig)
 	case cfg.Pooling != "mean" && cfg.Pooling != "tfidf":
 		return nil, cfg.TrainConfig, fmt.Errorf("%w: pooling %q: want mean or tfidf", sdk.ErrInvalidConfig, cfg.Pooling)
-	case cfg.Engine != "graph" && cfg.Engine != "fused":
-		return nil, cfg.TrainConfig, fmt.Errorf("%w: engine %q: want graph or fused", sdk.ErrInvalidConfig, cfg.Engine)
+	case cfg.Engine != "graph" && cfg.Engine != "fused" && cfg.Engine != "auto":
+		return nil, cfg.TrainConfig, fmt.Errorf("%w: engine %q: want auto, graph or fused", sdk.ErrInvalidConfig, cfg.Engine)
 	case cfg.MaxTokens < 1 || cfg.InitStd <= 0:
 		return nil, cfg.TrainConfig, fmt.Errorf("%w: max_tokens must be >= 1 and init_std > 0", sdk.ErrInvalidConfig)
 	}
@@ -99,7 +101,8 @@ func Build(raw json.RawMessage, ds *data.Dataset, rng *rand.Rand) (siamese.Arch,
 	if ds.LabelX.NCols != v || (ds.TestX != nil && ds.TestX.NCols != v) {
 		return nil, cfg.TrainConfig, fmt.Errorf("dataset %s: feature spaces differ (train %d, labels %d columns)", ds.Name, v, ds.LabelX.NCols)
 	}
-	a := &Arch{cfg: cfg, fused: cfg.Engine == "fused", x: map[sdk.Split]*sparse.CSR{sdk.SplitTrain: ds.TrainX, sdk.SplitTest: ds.TestX, sdk.SplitLabels: ds.LabelX}}
+	fused := cfg.Engine == "fused" || cfg.Engine == "auto" && !strings.HasPrefix(gomlxkit.ResolveBackendSpec(cfg.Backend), "xla")
+	a := &Arch{cfg: cfg, fused: fused, x: map[sdk.Split]*sparse.CSR{sdk.SplitTrain: ds.TrainX, sdk.SplitTest: ds.TestX, sdk.SplitLabels: ds.LabelX}}
 	a.table = optim.NewParam("embedding", false, v, cfg.Dim)
 	for i := range a.table.Data {
 		a.table.Data[i] = float32(rng.NormFloat64() * cfg.InitStd)

@@ -86,12 +86,7 @@ func (a *Arch) HostForward(rows []int32, idx []int32, w []float32, n, s int) ([]
 	return out, backward
 }
 
-func axpy(a float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
+func axpy(a float32, x, y []float32) { vecdot.Axpy(a, x, y) }
 
 func transpose(x []float32, n, m int) []float32 {
 	out := make([]float32, n*m)
@@ -102,5 +97,3 @@ func transpose(x []float32, n, m int) []float32 {
 	}
 	return out
 }
-
-var _ = vecdot.Dot

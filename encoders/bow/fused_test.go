@@ -2,12 +2,14 @@ package bow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"testing"
 
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/encoders/optim"
+	"github.com/xcbench/xcbench/encoders/siamese"
 	"github.com/xcbench/xcbench/encoders/siamese/siamesetest"
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
@@ -137,3 +139,26 @@ func TestFusedExplicitNegativesTakeGraph(t *testing.T) {
 	}
 }
 
+
+// TestEngineAuto: auto is fused on the pure-Go backend and the graph on
+// XLA (where the graph runs on the accelerator).
+func TestEngineAuto(t *testing.T) {
+	for _, tc := range []struct {
+		params string
+		fused  bool
+	}{
+		{`{}`, true},
+		{`{"backend": "go"}`, true},
+		{`{"backend": "xla:cuda"}`, false},
+		{`{"backend": "xla:cuda", "engine": "fused"}`, true},
+		{`{"engine": "graph"}`, false},
+	} {
+		a, _, err := Build(json.RawMessage(tc.params), planted, siamese.NewRNG(1, "bow"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.(*Arch).HostEngine(); got != tc.fused {
+			t.Errorf("%s: fused %v, want %v", tc.params, got, tc.fused)
+		}
+	}
+}

@@ -154,13 +154,8 @@ func l2Backward(dy, y, norms []float32, n, d int) {
 	}
 }
 
-// Axpy is y += a·x.
-func axpy(a float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
+// axpy is y += a·x.
+func axpy(a float32, x, y []float32) { vecdot.Axpy(a, x, y) }
 
 func mulInto(x, m []float32) {
 	for i := range x {
@@ -199,16 +194,22 @@ func ParallelRows(n int, f func(from, to int)) {
 }
 
 // MatMulABt sets out [n, m] = a [n, d] · b [m, d]ᵀ, over all cores, in
-// blocks of b's rows that stay in cache.
+// blocks of b's rows that stay in cache, four output columns per kernel call.
 func MatMulABt(out, a, b []float32, n, m, d int) {
 	const blk = 256
 	ParallelRows(n, func(from, to int) {
+		var q [4]float32
 		for j0 := 0; j0 < m; j0 += blk {
 			j1 := min(j0+blk, m)
 			for i := from; i < to; i++ {
 				ar := a[i*d : (i+1)*d]
 				o := out[i*m : (i+1)*m]
-				for j := j0; j < j1; j++ {
+				j := j0
+				for ; j+4 <= j1; j += 4 {
+					vecdot.Dot4(ar, b[j*d:], d, &q)
+					o[j], o[j+1], o[j+2], o[j+3] = q[0], q[1], q[2], q[3]
+				}
+				for ; j < j1; j++ {
 					o[j] = vecdot.Dot(ar, b[j*d:(j+1)*d])
 				}
 			}
