@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -37,6 +38,7 @@ type StepOptions struct {
 	Steps     int
 	Warmup    int
 	Params    string
+	CPUProf   string
 }
 
 // StepReport is what `bench step` writes: one JSON object.
@@ -89,6 +91,7 @@ process's VmHWM at the end, as /usr/bin/time reports for the references.`,
 	f.IntVar(&o.Layers, "layers", 1, "transformer: layers")
 	f.IntVar(&o.Steps, "steps", 30, "timed steps")
 	f.IntVar(&o.Warmup, "warmup", 3, "untimed steps first (compilation, allocation)")
+	f.StringVar(&o.CPUProf, "cpuprofile", "", "write a CPU profile of the timed steps to this file")
 	f.StringVar(&o.Params, "params", "", `extra encoder params as a JSON object, overriding the flags' (e.g. '{"engine": "graph"}')`)
 	return cmd
 }
@@ -228,6 +231,16 @@ func runBenchStep(ctx context.Context, cmd *cobra.Command, o *StepOptions) error
 	if o.Encoder == "transformer" {
 		rep.Layers = o.Layers
 	}
+	if o.CPUProf != "" {
+		pf, err := os.Create(o.CPUProf)
+		if err != nil {
+			return fmt.Errorf("bench step: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("bench step: cpu profile: %w", err)
+		}
+	}
 	var total time.Duration
 	for i := range o.Steps {
 		b := batch(o.Warmup + i)
@@ -238,6 +251,9 @@ func runBenchStep(ctx context.Context, cmd *cobra.Command, o *StepOptions) error
 			return fmt.Errorf("bench step: step %d: %w", i, err)
 		}
 		rep.MeanLoss += st.Loss / float64(o.Steps)
+	}
+	if o.CPUProf != "" {
+		pprof.StopCPUProfile()
 	}
 	rep.MsPerStep = total.Seconds() * 1000 / float64(o.Steps)
 	rep.PairsPerS = float64(o.BatchSize) / (rep.MsPerStep / 1000)
