@@ -139,7 +139,6 @@ func TestFusedExplicitNegativesTakeGraph(t *testing.T) {
 	}
 }
 
-
 // TestEngineAuto: auto is fused on the pure-Go backend and the graph on
 // XLA (where the graph runs on the accelerator).
 func TestEngineAuto(t *testing.T) {
