@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -120,10 +121,19 @@ func (o *AdamW) Rows(p *Param, rows []int32, grad []float32, lr float64) error {
 	}
 	p.moments()
 	c := o.coeffs(lr)
-	// Rows are distinct, so the cores update disjoint memory.
+	// Visit the rows in table order: the memory prefetcher then streams
+	// the table and both moments instead of missing on every row (rows
+	// arrive in first-seen order). Rows are distinct, so the cores update
+	// disjoint memory.
+	order := make([]uint64, len(rows))
+	for i, r := range rows {
+		order[i] = uint64(r)<<32 | uint64(i)
+	}
+	slices.Sort(order)
 	parallel(len(rows), func(from, to int) {
-		for i := from; i < to; i++ {
-			c.apply(p, int(rows[i])*d, grad[i*d:(i+1)*d])
+		for _, o := range order[from:to] {
+			r, i := int(o>>32), int(uint32(o))
+			c.apply(p, r*d, grad[i*d:(i+1)*d])
 		}
 	})
 	return nil
