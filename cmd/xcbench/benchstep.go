@@ -86,7 +86,7 @@ process's VmHWM at the end, as /usr/bin/time reports for the references.`,
 	f.IntVar(&o.Vocab, "vocab", 50000, "vocabulary size")
 	f.IntVar(&o.Seq, "seq", 32, "tokens per document and per label")
 	f.IntVar(&o.Dim, "dim", 128, "embedding width")
-	f.IntVar(&o.Negatives, "negatives", 5, "hardest in-batch negatives per document (triplet k)")
+	f.IntVar(&o.Negatives, "negatives", 5, "bow: hardest in-batch negatives per document (triplet k)")
 	f.BoolVar(&o.Residual, "residual", true, "bow: residual linear layer")
 	f.IntVar(&o.Layers, "layers", 1, "transformer: layers")
 	f.IntVar(&o.Steps, "steps", 30, "timed steps")
@@ -103,14 +103,20 @@ func init() {
 
 // stepParams are the encoder params for the options.
 func stepParams(o *StepOptions) (map[string]any, error) {
-	p := map[string]any{"dim": o.Dim, "batch_size": o.BatchSize, "num_negatives": o.Negatives, "loss": "triplet", "margin": 0.3}
+	p := map[string]any{"dim": o.Dim, "batch_size": o.BatchSize}
 	switch o.Encoder {
 	case "bow":
+		// bow_step.cpp: top-k triplet, margin 0.3.
 		p["residual"] = o.Residual
 		p["max_tokens"] = o.Seq
+		p["loss"], p["margin"], p["num_negatives"] = "triplet", 0.3, o.Negatives
 	case "transformer":
+		// tr_step.py: 4 heads, FFN 128, InfoNCE at temperature 0.05
+		// (--dim 64 --vocab 30002 match it).
 		p["layers"] = o.Layers
 		p["max_len"] = o.Seq
+		p["heads"], p["ffn"] = 4, 128
+		p["loss"], p["temperature"] = "infonce", 0.05
 	default:
 		return nil, fmt.Errorf("bench step: --encoder %q: want bow or transformer", o.Encoder)
 	}
