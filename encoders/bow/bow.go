@@ -48,7 +48,7 @@ var docs = func() map[string]string {
 		"residual":   "add a zero-initialised linear layer x + xW before normalising",
 		"max_tokens": "features kept per item (the largest-weight ones)",
 		"init_std":   "std of the N(0, σ²) embedding initialisation (not gomlx's He default: fan-in would be the vocabulary)",
-		"engine":     `training step engine: "graph" (GoMLX autodiff on the backend), "fused" (hand-written forward and backward in Go on the host, row-sparse throughout, equal to the graph's up to float rounding; batches with explicit negatives still take the graph) or "auto" (fused on the pure-Go backend, graph on XLA)`,
+		"engine":     `training step engine: "graph" (GoMLX autodiff on the backend), "fused" (hand-written forward and backward in Go on the host, row-sparse throughout, equal to the graph's up to float rounding) or "auto" (fused on the pure-Go backend, graph on XLA)`,
 	}
 	for k, v := range siamese.TrainDocs {
 		m[k] = v

@@ -28,12 +28,10 @@ type HostArch interface {
 	HostForward(rows []int32, idx []int32, w []float32, n, s int) (emb []float32, backward func(dEmb []float32, dParams [][]float32, dRows []float32))
 }
 
-// hostSupported reports whether the batch can take the host path: the
-// fused engine covers in-batch negatives with or without dropout; batches
-// with explicit negatives take the graph path (same math, slower).
-func (s *Service) hostArch(in *stepInputs) (HostArch, bool) {
+// hostArch returns the arch when the step takes the host path.
+func (s *Service) hostArch() (HostArch, bool) {
 	ha, ok := s.arch.(HostArch)
-	if !ok || !ha.HostEngine() || in.kn > 0 {
+	if !ok || !ha.HostEngine() {
 		return nil, false
 	}
 	return ha, true
@@ -41,24 +39,45 @@ func (s *Service) hostArch(in *stepInputs) (HostArch, bool) {
 
 // hostGradients is gradients' fused path: the same loss and gradients as
 // the graph, computed on the host for the n real rows only (padding rows
-// and columns contribute nothing to either).
+// and columns contribute nothing to either). Candidates of row i are the
+// n in-batch labels, then its kn explicit negative slots.
 func (s *Service) hostGradients(in *stepInputs, ha HostArch) (Grads, error) {
-	n, d, sq := in.n, s.arch.Dim(), in.a.s
+	n, d, sq, kn := in.n, s.arch.Dim(), in.a.s, in.kn
+	c, c0 := n+kn, in.bc+in.kn // host and graph candidate columns
 	rows := in.a.rows
 	de, backD := ha.HostForward(rows, in.docs.idx[:n*sq], in.docs.w[:n*sq], n, sq)
 	le, backL := ha.HostForward(rows, in.labs.idx[:n*sq], in.labs.w[:n*sq], n, sq)
+	var ne []float32
+	var backN func([]float32, [][]float32, []float32)
+	if kn > 0 {
+		ne, backN = ha.HostForward(rows, in.negs.idx[:n*kn*sq], in.negs.w[:n*kn*sq], n*kn, sq)
+	}
 	if in.drop[0] != nil {
 		mulInto(de, in.drop[0][:n*d])
 		mulInto(le, in.drop[1][:n*d])
+		if kn > 0 {
+			mulInto(ne, in.drop[2][:n*kn*d])
+		}
 	}
 	dn, dNorm := l2Rows(de, n, d)
 	ln, lNorm := l2Rows(le, n, d)
-	sc := loss.HostScores{N: n, C: n, Columns: in.bc + in.kn, Pos: make([]float32, n), Cand: make([]float32, n*n), Allow: make([]float32, n*n)}
-	for i := range n {
-		sc.Pos[i] = vecdot.Dot(dn[i*d:(i+1)*d], ln[i*d:(i+1)*d])
-		copy(sc.Allow[i*n:(i+1)*n], in.allow[i*(in.bc+in.kn):])
+	var nn, nNorm []float32
+	if kn > 0 {
+		nn, nNorm = l2Rows(ne, n*kn, d)
 	}
-	MatMulABt(sc.Cand, dn, ln, n, n, d)
+	sc := loss.HostScores{N: n, C: c, Columns: c0, Pos: make([]float32, n), Cand: make([]float32, n*c), Allow: make([]float32, n*c)}
+	inBatch := make([]float32, n*n)
+	MatMulABt(inBatch, dn, ln, n, n, d)
+	for i := range n {
+		di := dn[i*d : (i+1)*d]
+		sc.Pos[i] = vecdot.Dot(di, ln[i*d:(i+1)*d])
+		copy(sc.Cand[i*c:i*c+n], inBatch[i*n:(i+1)*n])
+		copy(sc.Allow[i*c:i*c+n], in.allow[i*c0:i*c0+n])
+		copy(sc.Allow[i*c+n:(i+1)*c], in.allow[i*c0+in.bc:(i+1)*c0])
+		for j := range kn {
+			sc.Cand[i*c+n+j] = vecdot.Dot(di, nn[(i*kn+j)*d:(i*kn+j+1)*d])
+		}
+	}
 	var out loss.HostOutput
 	switch s.cfg.Loss {
 	case "triplet":
@@ -66,56 +85,86 @@ func (s *Service) hostGradients(in *stepInputs, ha HostArch) (Grads, error) {
 	case "infonce":
 		out = loss.InfoNCEHost(sc, s.cfg.Temperature)
 	case "dsoftmax":
-		pm := make([]float32, n*n)
+		// PositiveMask marks in-batch columns only.
+		pm := make([]float32, n*c)
 		for i := range n {
-			copy(pm[i*n:(i+1)*n], in.pos[i*(in.bc+in.kn):])
+			copy(pm[i*c:i*c+n], in.pos[i*c0:i*c0+n])
 		}
 		out = loss.DSoftmaxHost(sc, pm, s.cfg.Temperature)
 	}
-	// Scores backward: pos_i = dn_i·ln_i, cand_ij = dn_i·ln_j.
+	// Scores backward: pos_i = dn_i·ln_i, cand_ij = dn_i·ln_j (j < n) and
+	// dn_i·nn_{i,j-n} (explicit negatives).
 	dDn := make([]float32, n*d)
 	dLn := make([]float32, n*d)
+	var dNn []float32
+	if kn > 0 {
+		dNn = make([]float32, n*kn*d)
+	}
 	for i := range n {
 		axpy(out.DPos[i], ln[i*d:(i+1)*d], dDn[i*d:(i+1)*d])
 		axpy(out.DPos[i], dn[i*d:(i+1)*d], dLn[i*d:(i+1)*d])
 	}
+	cell := func(i, j int, g float32) {
+		if g == 0 {
+			return
+		}
+		di, gi := dn[i*d:(i+1)*d], dDn[i*d:(i+1)*d]
+		if j < n {
+			axpy(g, ln[j*d:(j+1)*d], gi)
+			axpy(g, di, dLn[j*d:(j+1)*d])
+			return
+		}
+		r := i*kn + j - n
+		axpy(g, nn[r*d:(r+1)*d], gi)
+		axpy(g, di, dNn[r*d:(r+1)*d])
+	}
 	if out.Sparse {
 		for i := range n {
 			for _, j := range out.Picks[i*out.K : (i+1)*out.K] {
-				if j < 0 {
-					continue
+				if j >= 0 {
+					cell(i, int(j), out.DCand[i*c+int(j)])
 				}
-				g := out.DCand[i*n+int(j)]
-				if g == 0 {
-					continue
-				}
-				axpy(g, ln[int(j)*d:(int(j)+1)*d], dDn[i*d:(i+1)*d])
-				axpy(g, dn[i*d:(i+1)*d], dLn[int(j)*d:(int(j)+1)*d])
 			}
 		}
 	} else {
-		// dDn += G·L, dLn += Gᵀ·D with G = dCand [n, n].
+		// In-batch block: dDn += G·L, dLn += Gᵀ·D with G = dCand[:, :n].
+		g := make([]float32, n*n)
+		for i := range n {
+			copy(g[i*n:(i+1)*n], out.DCand[i*c:i*c+n])
+			for j := n; j < c; j++ {
+				cell(i, j, out.DCand[i*c+j])
+			}
+		}
 		lt := transpose(ln, n, d)
 		dt := transpose(dn, n, d)
-		gt := transpose(out.DCand, n, n)
+		gt := transpose(g, n, n)
 		tmp := make([]float32, n*d)
-		MatMulABt(tmp, out.DCand, lt, n, d, n)
+		MatMulABt(tmp, g, lt, n, d, n)
 		addInto(dDn, tmp)
 		MatMulABt(tmp, gt, dt, n, d, n)
 		addInto(dLn, tmp)
 	}
 	l2Backward(dDn, dn, dNorm, n, d)
 	l2Backward(dLn, ln, lNorm, n, d)
+	if kn > 0 {
+		l2Backward(dNn, nn, nNorm, n*kn, d)
+	}
 	if in.drop[0] != nil {
 		mulInto(dDn, in.drop[0][:n*d])
 		mulInto(dLn, in.drop[1][:n*d])
+		if kn > 0 {
+			mulInto(dNn, in.drop[2][:n*kn*d])
+		}
 	}
-	g := Grads{Loss: out.Loss, Hardness: out.Hardness, Items: 2 * n, Emb: dn, Rows: rows, Table: make([]float32, len(rows)*d)}
+	g := Grads{Loss: out.Loss, Hardness: out.Hardness, Items: 2*n + in.negCount, Emb: dn, Rows: rows, Table: make([]float32, len(rows)*d)}
 	for _, p := range s.arch.Params() {
 		g.Params = append(g.Params, make([]float32, p.Size()))
 	}
 	backD(dDn, g.Params, g.Table)
 	backL(dLn, g.Params, g.Table)
+	if kn > 0 {
+		backN(dNn, g.Params, g.Table)
+	}
 	return g, nil
 }
 

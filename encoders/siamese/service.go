@@ -387,7 +387,7 @@ func (s *Service) gradients(b sdk.Batch) (Grads, error) {
 	if err != nil {
 		return Grads{}, err
 	}
-	if ha, ok := s.hostArch(in); ok {
+	if ha, ok := s.hostArch(); ok {
 		return s.hostGradients(in, ha)
 	}
 	if gc := s.cfg.GradCache; gc > 0 && in.bc > gc {
