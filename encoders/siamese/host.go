@@ -1,12 +1,15 @@
 package siamese
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
 
 	"github.com/xcbench/xcbench/core/ann/vecdot"
 	"github.com/xcbench/xcbench/encoders/loss"
+	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
 // HostArch is an Arch that can also run its forward and backward passes on
@@ -166,6 +169,28 @@ func (s *Service) hostGradients(in *stepInputs, ha HostArch) (Grads, error) {
 		backN(dNn, g.Params, g.Table)
 	}
 	return g, nil
+}
+
+// hostEncode is Encode on the host engine: HostForward and L2
+// normalisation per chunk of encode_batch items (no padding).
+func (s *Service) hostEncode(ctx context.Context, ha HostArch, split sdk.Split, ids []int32, out []float32) (sdk.Matrix, error) {
+	d := s.arch.Dim()
+	for from := 0; from < len(ids); from += s.cfg.EncodeBatch {
+		if err := ctx.Err(); err != nil {
+			return sdk.Matrix{}, fmt.Errorf("%w: %w", sdk.ErrCanceled, err)
+		}
+		chunk := ids[from:min(from+s.cfg.EncodeBatch, len(ids))]
+		toks, ws, longest, err := s.items(split, chunk)
+		if err != nil {
+			return sdk.Matrix{}, err
+		}
+		a := &assembler{arch: s.arch, local: map[int32]int32{}, s: max(longest, 1)}
+		tb := a.add(toks, ws, len(chunk))
+		e, _ := ha.HostForward(a.rows, tb.idx, tb.w, len(chunk), a.s)
+		n, _ := l2Rows(e, len(chunk), d)
+		copy(out[from*d:], n)
+	}
+	return sdk.Matrix{Rows: len(ids), Cols: d, Data: out}, nil
 }
 
 // l2Rows returns x's rows scaled to unit length (as graph.L2Normalize: a

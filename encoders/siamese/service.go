@@ -559,6 +559,9 @@ func (s *Service) Encode(ctx context.Context, split sdk.Split, ids []int32) (m s
 	}
 	d := s.arch.Dim()
 	out := make([]float32, len(ids)*d)
+	if ha, ok := s.hostArch(); ok {
+		return s.hostEncode(ctx, ha, split, ids, out)
+	}
 	exec, err := s.encodeExec()
 	if err != nil {
 		return m, err
