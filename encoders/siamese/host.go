@@ -268,14 +268,31 @@ func ParallelRows(n int, f func(from, to int)) {
 }
 
 // MatMulABt sets out [n, m] = a [n, d] · b [m, d]ᵀ, over all cores, in
-// blocks of b's rows that stay in cache, four output columns per kernel call.
+// blocks of b's rows that stay in cache, with 2x4 output tiles per kernel
+// call (vecdot.Dot2x4).
 func MatMulABt(out, a, b []float32, n, m, d int) {
-	const blk = 256
-	ParallelRows(n, func(from, to int) {
+	const blk = 128
+	ParallelRows((n+1)/2, func(from, to int) {
 		var q [4]float32
+		var t [8]float32
+		from, to = 2*from, min(2*to, n)
 		for j0 := 0; j0 < m; j0 += blk {
 			j1 := min(j0+blk, m)
-			for i := from; i < to; i++ {
+			i := from
+			for ; i+2 <= to; i += 2 {
+				o0, o1 := out[i*m:(i+1)*m], out[(i+1)*m:(i+2)*m]
+				j := j0
+				for ; j+4 <= j1; j += 4 {
+					vecdot.Dot2x4(a[i*d:], d, b[j*d:], d, d, &t)
+					o0[j], o0[j+1], o0[j+2], o0[j+3] = t[0], t[1], t[2], t[3]
+					o1[j], o1[j+1], o1[j+2], o1[j+3] = t[4], t[5], t[6], t[7]
+				}
+				for ; j < j1; j++ {
+					o0[j] = vecdot.Dot(a[i*d:(i+1)*d], b[j*d:(j+1)*d])
+					o1[j] = vecdot.Dot(a[(i+1)*d:(i+2)*d], b[j*d:(j+1)*d])
+				}
+			}
+			for ; i < to; i++ {
 				ar := a[i*d : (i+1)*d]
 				o := out[i*m : (i+1)*m]
 				j := j0

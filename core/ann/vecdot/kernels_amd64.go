@@ -35,3 +35,25 @@ func Dot4(a, b []float32, stride int, out *[4]float32) {
 		out[k] = impl.Sdot(len(a), a, 1, b[k*stride:k*stride+len(a)], 1)
 	}
 }
+
+//go:noescape
+func dot2x4FMA(a *float32, astride int, b *float32, bstride, n int, out *float32)
+
+// Dot2x4 sets out[r*4+k] = a[r*astride:][:n]·b[k*bstride:][:n] for r < 2
+// and k < 4: a 2x4 tile of a GEMM, each load shared by several FMAs.
+func Dot2x4(a []float32, astride int, b []float32, bstride, n int, out *[8]float32) {
+	if n == 0 {
+		*out = [8]float32{}
+		return
+	}
+	_, _ = a[astride+n-1], b[3*bstride+n-1]
+	if hasFMA {
+		dot2x4FMA(&a[0], astride, &b[0], bstride, n, &out[0])
+		return
+	}
+	for r := range 2 {
+		for k := range 4 {
+			out[r*4+k] = impl.Sdot(n, a[r*astride:r*astride+n], 1, b[k*bstride:k*bstride+n], 1)
+		}
+	}
+}

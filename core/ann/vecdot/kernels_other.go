@@ -16,3 +16,13 @@ func Dot4(a, b []float32, stride int, out *[4]float32) {
 		out[k] = Dot(a, b[k*stride:k*stride+len(a)])
 	}
 }
+
+// Dot2x4 sets out[r*4+k] = a[r*astride:][:n]·b[k*bstride:][:n] for r < 2
+// and k < 4.
+func Dot2x4(a []float32, astride int, b []float32, bstride, n int, out *[8]float32) {
+	for r := range 2 {
+		for k := range 4 {
+			out[r*4+k] = Dot(a[r*astride:r*astride+n], b[k*bstride:k*bstride+n])
+		}
+	}
+}

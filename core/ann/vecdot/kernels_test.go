@@ -31,6 +31,23 @@ func TestAxpyAndDot4(t *testing.T) {
 		for i := range b {
 			b[i] = float32(r.NormFloat64())
 		}
+		a2 := make([]float32, stride+n)
+		for i := range a2 {
+			a2[i] = float32(r.NormFloat64())
+		}
+		var tile [8]float32
+		Dot2x4(a2, stride, b, stride, n, &tile)
+		for rr := range 2 {
+			for k := range 4 {
+				var w float64
+				for i := range n {
+					w += float64(a2[rr*stride+i]) * float64(b[k*stride+i])
+				}
+				if math.Abs(float64(tile[rr*4+k])-w) > 1e-4*math.Sqrt(float64(n)+1) {
+					t.Fatalf("dot2x4 n=%d (%d,%d): %v, want %v", n, rr, k, tile[rr*4+k], w)
+				}
+			}
+		}
 		var out [4]float32
 		Dot4(x, b, stride, &out)
 		for k := range 4 {
