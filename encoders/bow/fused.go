@@ -59,8 +59,8 @@ func (a *Arch) HostForward(rows []int32, idx []int32, w []float32, n, s int) ([]
 		if a.resid != nil {
 			W := a.resid.Data
 			// dW[r,c] += Σ_i p[i,r]·dOut[i,c]; dp = dOut + dOut·Wᵀ.
-			pt := transpose(pooled, n, d)
-			gt := transpose(dOut, n, d)
+			pt := siamese.TransposeHost(pooled, n, d)
+			gt := siamese.TransposeHost(dOut, n, d)
 			dw := make([]float32, d*d)
 			siamese.MatMulABt(dw, pt, gt, d, d, n)
 			for i, v := range dw {
@@ -72,28 +72,22 @@ func (a *Arch) HostForward(rows []int32, idx []int32, w []float32, n, s int) ([]
 				dp[i] += v
 			}
 		}
-		// The scatter is serial: rows repeat across items.
-		for i := range n {
-			g := dp[i*d : (i+1)*d]
-			for j := i * s; j < (i+1)*s; j++ {
-				if nw[j] != 0 {
-					r := int(idx[j]) * d
-					axpy(nw[j], g, dRows[r:r+d])
+		// Rows repeat across items, so the cores split the scatter by
+		// destination row (each scans all entries, cheap next to the axpy)
+		// and the sums keep the serial order.
+		siamese.ParallelRows(len(rows), func(lo, hi int) {
+			for i := range n {
+				g := dp[i*d : (i+1)*d]
+				for j := i * s; j < (i+1)*s; j++ {
+					if l := int(idx[j]); nw[j] != 0 && l >= lo && l < hi {
+						axpy(nw[j], g, dRows[l*d:(l+1)*d])
+					}
 				}
 			}
-		}
+		})
 	}
 	return out, backward
 }
 
 func axpy(a float32, x, y []float32) { vecdot.Axpy(a, x, y) }
 
-func transpose(x []float32, n, m int) []float32 {
-	out := make([]float32, n*m)
-	for i := range n {
-		for j := range m {
-			out[j*n+i] = x[i*m+j]
-		}
-	}
-	return out
-}

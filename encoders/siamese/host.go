@@ -138,9 +138,9 @@ func (s *Service) hostGradients(in *stepInputs, ha HostArch) (Grads, error) {
 				cell(i, j, out.DCand[i*c+j])
 			}
 		}
-		lt := transpose(ln, n, d)
-		dt := transpose(dn, n, d)
-		gt := transpose(g, n, n)
+		lt := TransposeHost(ln, n, d)
+		dt := TransposeHost(dn, n, d)
+		gt := TransposeHost(g, n, n)
 		tmp := make([]float32, n*d)
 		MatMulABt(tmp, g, lt, n, d, n)
 		addInto(dDn, tmp)
@@ -237,11 +237,21 @@ func mulInto(x, m []float32) {
 	}
 }
 
-func transpose(x []float32, n, m int) []float32 {
+// TransposeHost returns the [m, n] transpose of x [n, m], in 16x16 blocks so
+// both sides stay in cache.
+func TransposeHost(x []float32, n, m int) []float32 {
+	const blk = 16
 	out := make([]float32, n*m)
-	for i := range n {
-		for j := range m {
-			out[j*n+i] = x[i*m+j]
+	for i0 := 0; i0 < n; i0 += blk {
+		i1 := min(i0+blk, n)
+		for j0 := 0; j0 < m; j0 += blk {
+			j1 := min(j0+blk, m)
+			for i := i0; i < i1; i++ {
+				row := x[i*m : (i+1)*m]
+				for j := j0; j < j1; j++ {
+					out[j*n+i] = row[j]
+				}
+			}
 		}
 	}
 	return out

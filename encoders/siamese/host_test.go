@@ -69,3 +69,21 @@ func BenchmarkMatMulABt(b *testing.B) {
 		}
 	})
 }
+
+func TestTransposeHost(t *testing.T) {
+	for _, sh := range [][2]int{{1, 1}, {3, 17}, {33, 16}, {40, 129}} {
+		n, m := sh[0], sh[1]
+		x := make([]float32, n*m)
+		for i := range x {
+			x[i] = float32(i)
+		}
+		y := TransposeHost(x, n, m)
+		for i := range n {
+			for j := range m {
+				if y[j*n+i] != x[i*m+j] {
+					t.Fatalf("%dx%d: (%d,%d)", n, m, i, j)
+				}
+			}
+		}
+	}
+}
