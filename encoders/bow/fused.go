@@ -90,4 +90,3 @@ func (a *Arch) HostForward(rows []int32, idx []int32, w []float32, n, s int) ([]
 }
 
 func axpy(a float32, x, y []float32) { vecdot.Axpy(a, x, y) }
-
