@@ -12,6 +12,8 @@
 #   PAIRS=5 STEPS=50 scripts/bench-step-references.sh
 #   SHAPES="1024:50000" scripts/bench-step-references.sh
 #   NO_INSTALL=1 ...   skip apt-get (references already installed)
+#   TR_SHAPES="64:1 64:2" ...   transformer B:layers against tr_step.py
+#                              (PyTorch; default "64:1", "" = none)
 #
 # Installs the Debian references (libtorch-dev, libopenblas0-pthread,
 # python3-torch) when missing; if libtorch cannot be built it says so and
@@ -21,6 +23,8 @@ cd "$(dirname "$0")/.."
 PAIRS=${PAIRS:-3}
 STEPS=${STEPS:-30}
 SHAPES=${SHAPES:-"1024:50000 1024:1000 256:50000"}
+TR_SHAPES=${TR_SHAPES-"64:1"}
+SYSPY=${SYSPY:-/usr/bin/python3} # Debian's python3-torch lives there
 REF=${REF:-../shared/bench}
 OUT=.bench-step
 RECORD=${RECORD:-encoders/testdata/measured/bench-step-references.jsonl}
@@ -90,20 +94,51 @@ print(json.dumps(dict(tool="libtorch", version=m.group(1), threads=int(m.group(2
   done
 done
 
+# Transformer: tr_step.py (D=64, 4 heads, FFN 128, S=32, V=30002, InfoNCE)
+# against bench step at the same settings.
+if [ -n "$TR_SHAPES" ] && [ -f "$REF/tr_step.py" ] && "$SYSPY" -c 'import torch' 2>/dev/null; then
+  for shape in $TR_SHAPES; do
+    b=${shape%%:*} l=${shape##*:}
+    trsteps=$(( STEPS < 10 ? STEPS : 10 ))
+    for p in $(seq 1 "$PAIRS"); do
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      "$bin" bench step --encoder transformer --batch-size "$b" --layers "$l" --vocab 30002 --dim 64 --seq 32 --steps "$trsteps" --warmup 2 --out - 2>/dev/null |
+        python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r.update(tool="xcbench", run=sys.argv[1], pair=int(sys.argv[2]), loadavg=float(sys.argv[3])); print(json.dumps(r))' "$run" "$p" "$load" |
+        tee -a "$RECORD" >>"$tmp"
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      peak "$SYSPY" "$REF/tr_step.py" "$b" "$l" "$trsteps" |
+        python3 -c '
+import json, re, sys
+txt = sys.stdin.read()
+m = re.search(r"pytorch (\S+) transformer B=(\d+) L=(\d+): ([\d.]+) ms/step, ([\d.]+) pairs/s", txt)
+k = re.search(r"PEAK_KIB (\d+)", txt)
+if not m or not k:
+    sys.exit("bench-step-references: cannot parse tr_step.py output: " + txt)
+print(json.dumps(dict(tool="pytorch", encoder="transformer", version=m.group(1), batch_size=int(m.group(2)), layers=int(m.group(3)),
+    vocab=30002, ms_per_step=float(m.group(4)), pairs_per_s=float(m.group(5)), peak_rss_mib=int(k.group(1)) / 1024,
+    steps=int(sys.argv[2]), run=sys.argv[1], pair=int(sys.argv[3]), loadavg=float(sys.argv[4]))))
+' "$run" "$trsteps" "$p" "$load" | tee -a "$RECORD" >>"$tmp"
+    done
+  done
+fi
+
 python3 - "$tmp" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-shapes = sorted({(r["batch_size"], r["vocab"]) for r in rows}, key=lambda s: (-s[0], -s[1]))
-print("| shape | xcbench pairs/s | libtorch pairs/s | ratio (median of pairs) | xcbench peak MiB | libtorch peak MiB | load avg |")
-print("|---|---|---|---|---|---|---|")
-for b, v in shapes:
-    get = lambda tool: {r["pair"]: r for r in rows if r["tool"] == tool and (r["batch_size"], r["vocab"]) == (b, v)}
-    x, t = get("xcbench"), get("libtorch")
-    med = lambda rs, k: statistics.median(r[k] for r in rs.values()) if rs else float("nan")
+key = lambda r: (r.get("encoder", "bow"), r["batch_size"], r["vocab"], r.get("layers") if r.get("encoder") == "transformer" else None)
+print("| step | xcbench pairs/s | reference | reference pairs/s | ratio (median of pairs) | xcbench peak MiB | reference peak MiB | load avg |")
+print("|---|---|---|---|---|---|---|---|")
+for k in sorted({key(r) for r in rows}, key=lambda k: (k[0], -k[1], -k[2])):
+    enc, b, v, layers = k
+    same = [r for r in rows if key(r) == k]
+    x = {r["pair"]: r for r in same if r["tool"] == "xcbench"}
+    t = {r["pair"]: r for r in same if r["tool"] != "xcbench"}
+    ref = next(iter(t.values()))["tool"] if t else "none"
+    med = lambda rs, f: statistics.median(r[f] for r in rs.values())
     ratios = [x[p]["pairs_per_s"] / t[p]["pairs_per_s"] for p in x if p in t]
-    ratio = "%.2fx" % statistics.median(ratios) if ratios else "n/a"
-    loads = [r["loadavg"] for r in list(x.values()) + list(t.values())]
-    print("| B=%d V=%d | %.0f | %s | %s | %.0f | %s | %.1f-%.1f |" % (b, v, med(x, "pairs_per_s"),
-        "%.0f" % med(t, "pairs_per_s") if t else "n/a", ratio, med(x, "peak_rss_mib"),
-        "%.0f" % med(t, "peak_rss_mib") if t else "n/a", min(loads), max(loads)))
+    loads = [r["loadavg"] for r in same]
+    name = "bow B=%d V=%d" % (b, v) if enc == "bow" else "transformer B=%d, %d layer(s)" % (b, layers)
+    print("| %s | %.0f | %s | %s | %s | %.0f | %s | %.1f-%.1f |" % (name, med(x, "pairs_per_s"), ref,
+        "%.0f" % med(t, "pairs_per_s") if t else "n/a", "%.2fx" % statistics.median(ratios) if ratios else "n/a",
+        med(x, "peak_rss_mib"), "%.0f" % med(t, "peak_rss_mib") if t else "n/a", min(loads), max(loads)))
 EOF
