@@ -48,7 +48,7 @@ var docs = func() map[string]string {
 		"residual":   "add a zero-initialised linear layer x + xW before normalising",
 		"max_tokens": "features kept per item (the largest-weight ones)",
 		"init_std":   "std of the N(0, σ²) embedding initialisation (not gomlx's He default: fan-in would be the vocabulary)",
-		"engine":     `training step engine: "graph" (GoMLX autodiff on the backend), "fused" (hand-written forward and backward in Go on the host, row-sparse throughout, equal to the graph's up to float rounding) or "auto" (fused on the pure-Go backend, graph on XLA)`,
+		"engine":     `training step engine: "graph" (GoMLX autodiff on the backend), "fused" (hand-written forward and backward in Go on the host, row-sparse throughout, equal to the graph's up to float rounding) or "auto" (fused on the pure-Go backend, graph on XLA or with grad_cache)`,
 	}
 	for k, v := range siamese.TrainDocs {
 		m[k] = v
@@ -101,7 +101,12 @@ func Build(raw json.RawMessage, ds *data.Dataset, rng *rand.Rand) (siamese.Arch,
 	if ds.LabelX.NCols != v || (ds.TestX != nil && ds.TestX.NCols != v) {
 		return nil, cfg.TrainConfig, fmt.Errorf("dataset %s: feature spaces differ (train %d, labels %d columns)", ds.Name, v, ds.LabelX.NCols)
 	}
-	fused := cfg.Engine == "fused" || cfg.Engine == "auto" && !strings.HasPrefix(gomlxkit.ResolveBackendSpec(cfg.Backend), "xla")
+	if cfg.Engine == "fused" && cfg.GradCache > 0 {
+		return nil, cfg.TrainConfig, fmt.Errorf("%w: grad_cache chunks the graph engine's backward pass; engine fused computes the whole batch at once (use engine graph or auto)", sdk.ErrInvalidConfig)
+	}
+	// auto: the graph where it runs on an accelerator (XLA) or where
+	// grad_cache asks for its chunked, memory-bounded backward pass.
+	fused := cfg.Engine == "fused" || cfg.Engine == "auto" && cfg.GradCache == 0 && !strings.HasPrefix(gomlxkit.ResolveBackendSpec(cfg.Backend), "xla")
 	a := &Arch{cfg: cfg, fused: fused, x: map[sdk.Split]*sparse.CSR{sdk.SplitTrain: ds.TrainX, sdk.SplitTest: ds.TestX, sdk.SplitLabels: ds.LabelX}}
 	a.table = optim.NewParam("embedding", false, v, cfg.Dim)
 	for i := range a.table.Data {

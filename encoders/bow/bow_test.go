@@ -188,6 +188,7 @@ func TestStrictParams(t *testing.T) {
 		{`{"loss": "hinge"}`, "loss"},
 		{`{"lr": 0}`, "lr"},
 		{`{"engine": "xla"}`, "engine"},
+		{`{"engine": "fused", "grad_cache": 8}`, "grad_cache"},
 		{`{"total_steps": 5, "warmup_steps": 10}`, "total_steps"},
 	} {
 		c := New()

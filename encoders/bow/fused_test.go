@@ -149,6 +149,7 @@ func TestEngineAuto(t *testing.T) {
 		{`{"backend": "xla:cuda"}`, false},
 		{`{"backend": "xla:cuda", "engine": "fused"}`, true},
 		{`{"engine": "graph"}`, false},
+		{`{"grad_cache": 8}`, false},
 	} {
 		a, _, err := Build(json.RawMessage(tc.params), planted, siamese.NewRNG(1, "bow"))
 		if err != nil {

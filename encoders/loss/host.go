@@ -9,11 +9,12 @@ import (
 type HostOutput struct {
 	Loss, Hardness float64
 	DPos           []float32
-	DCand          []float32
-	// Sparse is true when DCand is non-zero only at a few columns per row
+	// DCand is [n, c], or with Sparse [n, K] aligned with Picks.
+	DCand []float32
+	// Sparse is true when the gradient reaches only a few columns per row
 	// (the triplet's k picks), listed row by row in Picks (column indices,
 	// -1 for a pick that carries no gradient): the backward pass then
-	// visits only those instead of multiplying the dense matrix.
+	// visits only those instead of multiplying a dense n x c matrix.
 	Sparse bool
 	Picks  []int32
 	K      int
@@ -39,7 +40,7 @@ type HostScores struct {
 func TripletOHNMHost(sc HostScores, k int, margin, tau float64) HostOutput {
 	n, c := sc.N, sc.C
 	k = min(k, sc.Columns)
-	out := HostOutput{DPos: make([]float32, n), DCand: make([]float32, n*c), Sparse: true, Picks: make([]int32, n*k), K: k}
+	out := HostOutput{DPos: make([]float32, n), DCand: make([]float32, n*k), Sparse: true, Picks: make([]int32, n*k), K: k}
 	scale := 1 / (float64(n) * float64(k))
 	sn := make([]float64, k)
 	cols := make([]int32, k)
@@ -106,7 +107,7 @@ func TripletOHNMHost(sc HostScores, k int, margin, tau float64) HostOutput {
 			dz := w[p] * (scale*h - gw)
 			dsn := scale*w[p] + dz/tau
 			dp -= scale * w[p]
-			out.DCand[i*c+int(cols[p])] = float32(dsn)
+			out.DCand[i*k+p] = float32(dsn)
 		}
 		out.DPos[i] = float32(dp)
 		for p := range k {

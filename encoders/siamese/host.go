@@ -68,15 +68,28 @@ func (s *Service) hostGradients(in *stepInputs, ha HostArch) (Grads, error) {
 	if kn > 0 {
 		nn, nNorm = l2Rows(ne, n*kn, d)
 	}
-	sc := loss.HostScores{N: n, C: c, Columns: c0, Pos: make([]float32, n), Cand: make([]float32, n*c), Allow: make([]float32, n*c)}
-	inBatch := make([]float32, n*n)
-	MatMulABt(inBatch, dn, ln, n, n, d)
+	// The n x c buffers dominate the step's memory: reuse the layout's
+	// masks when they already have the host's shape (a full batch without
+	// explicit negatives) and score straight into cand then.
+	sc := loss.HostScores{N: n, C: c, Columns: c0, Pos: make([]float32, n)}
+	full := kn == 0 && in.bc == n
+	if full {
+		sc.Cand = make([]float32, n*n)
+		MatMulABt(sc.Cand, dn, ln, n, n, d)
+		sc.Allow = in.allow[:n*n]
+	} else {
+		sc.Cand, sc.Allow = make([]float32, n*c), make([]float32, n*c)
+		inBatch := make([]float32, n*n)
+		MatMulABt(inBatch, dn, ln, n, n, d)
+		for i := range n {
+			copy(sc.Cand[i*c:i*c+n], inBatch[i*n:(i+1)*n])
+			copy(sc.Allow[i*c:i*c+n], in.allow[i*c0:i*c0+n])
+			copy(sc.Allow[i*c+n:(i+1)*c], in.allow[i*c0+in.bc:(i+1)*c0])
+		}
+	}
 	for i := range n {
 		di := dn[i*d : (i+1)*d]
 		sc.Pos[i] = vecdot.Dot(di, ln[i*d:(i+1)*d])
-		copy(sc.Cand[i*c:i*c+n], inBatch[i*n:(i+1)*n])
-		copy(sc.Allow[i*c:i*c+n], in.allow[i*c0:i*c0+n])
-		copy(sc.Allow[i*c+n:(i+1)*c], in.allow[i*c0+in.bc:(i+1)*c0])
 		for j := range kn {
 			sc.Cand[i*c+n+j] = vecdot.Dot(di, nn[(i*kn+j)*d:(i*kn+j+1)*d])
 		}
@@ -89,9 +102,12 @@ func (s *Service) hostGradients(in *stepInputs, ha HostArch) (Grads, error) {
 		out = loss.InfoNCEHost(sc, s.cfg.Temperature)
 	case "dsoftmax":
 		// PositiveMask marks in-batch columns only.
-		pm := make([]float32, n*c)
-		for i := range n {
-			copy(pm[i*c:i*c+n], in.pos[i*c0:i*c0+n])
+		pm := in.pos[:n*n]
+		if !full {
+			pm = make([]float32, n*c)
+			for i := range n {
+				copy(pm[i*c:i*c+n], in.pos[i*c0:i*c0+n])
+			}
 		}
 		out = loss.DSoftmaxHost(sc, pm, s.cfg.Temperature)
 	}
@@ -123,9 +139,9 @@ func (s *Service) hostGradients(in *stepInputs, ha HostArch) (Grads, error) {
 	}
 	if out.Sparse {
 		for i := range n {
-			for _, j := range out.Picks[i*out.K : (i+1)*out.K] {
+			for p, j := range out.Picks[i*out.K : (i+1)*out.K] {
 				if j >= 0 {
-					cell(i, int(j), out.DCand[i*c+int(j)])
+					cell(i, int(j), out.DCand[i*out.K+p])
 				}
 			}
 		}
