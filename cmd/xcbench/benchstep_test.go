@@ -63,8 +63,21 @@ func TestBenchStepWritesJSON(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	cmd = newBenchStepCmd()
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
 	cmd.SetArgs([]string{"--encoder", "nope", "--out", out})
 	if err := cmd.ExecuteContext(context.Background()); err == nil {
 		t.Fatal("unknown encoder accepted")
+	}
+}
+
+func TestBenchHasStepSubcommand(t *testing.T) {
+	cmd := newBenchCmd()
+	sub, _, err := cmd.Find([]string{"step"})
+	if err != nil || sub.Name() != "step" {
+		t.Fatalf("bench step not found: %v", err)
+	}
+	if f := cmd.Flags().Lookup("samplers"); f == nil {
+		t.Fatal("bench lost its own flags")
 	}
 }
