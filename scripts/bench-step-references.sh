@@ -12,6 +12,8 @@
 #   PAIRS=5 STEPS=50 scripts/bench-step-references.sh
 #   SHAPES="1024:50000" scripts/bench-step-references.sh
 #   NO_INSTALL=1 ...   skip apt-get (references already installed)
+#   OMP_NUM_THREADS=1 ...   libtorch on one thread (default 2; on a loaded
+#                           machine its 2-thread OpenMP pool collapses)
 #   TR_SHAPES="64:1 64:2" ...   transformer B:layers against tr_step.py
 #                              (PyTorch; default "64:1", "" = none)
 #
@@ -133,7 +135,8 @@ for k in sorted({key(r) for r in rows}, key=lambda k: (k[0], -k[1], -k[2])):
     same = [r for r in rows if key(r) == k]
     x = {r["pair"]: r for r in same if r["tool"] == "xcbench"}
     t = {r["pair"]: r for r in same if r["tool"] != "xcbench"}
-    ref = next(iter(t.values()))["tool"] if t else "none"
+    first = next(iter(t.values())) if t else None
+    ref = ("%s (%s threads)" % (first["tool"], first.get("threads", 2))) if first else "none"
     med = lambda rs, f: statistics.median(r[f] for r in rs.values())
     ratios = [x[p]["pairs_per_s"] / t[p]["pairs_per_s"] for p in x if p in t]
     loads = [r["loadavg"] for r in same]
