@@ -24,9 +24,10 @@ func withFilter() *data.Dataset {
 	return &ds
 }
 
-// maxDiff reports the largest |a-b| relative to max(1, the largest |a|).
+// maxDiff reports the largest |a-b| relative to the largest |a| (so tiny
+// gradients are compared at their own scale).
 func maxDiff(a, b []float32) float64 {
-	var scale, worst float64 = 1, 0
+	var scale, worst float64 = 1e-30, 0
 	for i := range a {
 		scale = math.Max(scale, math.Abs(float64(a[i])))
 	}
@@ -95,8 +96,8 @@ func TestFusedEqualsGraph(t *testing.T) {
 				if gg.Items != fg.Items || len(gg.Rows) != len(fg.Rows) {
 					t.Fatalf("step %d: items %d/%d rows %d/%d", step, gg.Items, fg.Items, len(gg.Rows), len(fg.Rows))
 				}
-				// Rounding differences after a few Adam steps reach ~3e-5
-				// on unit-length embeddings (dropout makes them largest).
+				// Rounding differences grow over Adam steps to ~2e-5 of
+				// the largest value here (dropout makes them largest).
 				for name, pair := range map[string][2][]float32{"table": {gg.Table, fg.Table}, "emb": {gg.Emb, fg.Emb}} {
 					if d := maxDiff(pair[0], pair[1]); d > 1e-4 {
 						t.Fatalf("step %d: %s gradients differ by %.3g", step, name, d)
