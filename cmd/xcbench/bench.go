@@ -20,6 +20,9 @@ import (
 
 func init() { commands = append(commands, newBenchCmd) }
 
+// benchSubcommands are added under `bench` (e.g. `bench step`).
+var benchSubcommands []func() *cobra.Command
+
 // BenchOptions holds `xcbench bench`'s flags.
 type BenchOptions struct {
 	Out        string
@@ -83,6 +86,9 @@ Without --data it generates a synthetic dataset.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBench(cmd.Context(), cmd, o)
 		},
+	}
+	for _, sub := range benchSubcommands {
+		cmd.AddCommand(sub())
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Out, "out", "bench.json", "JSON output file (- for stdout)")

@@ -9,15 +9,19 @@ import (
 )
 
 // BenchmarkStep times one bow training step (S=32 tokens per doc, D=128,
-// triplet top-10) after compilation, at two batch sizes and vocabularies:
-// thanks to row-sparse updates the vocabulary should not matter.
+// triplet top-10) after compilation, at two batch sizes and vocabularies,
+// with each engine: thanks to row-sparse updates the vocabulary should not
+// matter.
 //
 //	go test -run '^$' -bench BenchmarkStep -benchtime 20x ./encoders/bow
 func BenchmarkStep(b *testing.B) {
-	for _, bc := range []struct{ batch, vocab int }{{256, 1000}, {256, 50000}, {1024, 50000}} {
-		b.Run(fmt.Sprintf("B=%d/V=%d", bc.batch, bc.vocab), func(b *testing.B) {
+	for _, bc := range []struct {
+		batch, vocab int
+		engine       string
+	}{{256, 1000, "graph"}, {256, 50000, "graph"}, {1024, 50000, "graph"}, {256, 1000, "fused"}, {256, 50000, "fused"}, {1024, 50000, "fused"}} {
+		b.Run(fmt.Sprintf("%s/B=%d/V=%d", bc.engine, bc.batch, bc.vocab), func(b *testing.B) {
 			ds := siamesetest.BenchData(bc.vocab, 2000, 4*bc.batch, 32, 1)
-			enc := configured(b, ds, 1, fmt.Sprintf(`{"dim": 128, "batch_size": %d, "max_tokens": 32}`, bc.batch))
+			enc := configured(b, ds, 1, fmt.Sprintf(`{"dim": 128, "batch_size": %d, "max_tokens": 32, "engine": %q}`, bc.batch, bc.engine))
 			bs := siamesetest.Batches(ds.TrainY, bc.batch, 1, 0)
 			ctx := context.Background()
 			if _, err := enc.TrainStep(ctx, bs[0]); err != nil { // compile

@@ -6,10 +6,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/sparse"
+	"github.com/xcbench/xcbench/encoders/gomlxkit"
 	"github.com/xcbench/xcbench/encoders/optim"
 	"github.com/xcbench/xcbench/encoders/siamese"
 	"github.com/xcbench/xcbench/plugins/registry"
@@ -29,13 +31,14 @@ type Config struct {
 	Residual  bool    `koanf:"residual"`
 	MaxTokens int     `koanf:"max_tokens"`
 	InitStd   float64 `koanf:"init_std"`
+	Engine    string  `koanf:"engine"`
 
 	siamese.TrainConfig `koanf:",squash"`
 }
 
 // DefaultConfig holds the documented defaults.
 func DefaultConfig() Config {
-	return Config{Dim: 64, Pooling: "mean", MaxTokens: 128, InitStd: 0.1, TrainConfig: siamese.DefaultTrainConfig()}
+	return Config{Dim: 64, Pooling: "mean", MaxTokens: 128, InitStd: 0.1, Engine: "auto", TrainConfig: siamese.DefaultTrainConfig()}
 }
 
 var docs = func() map[string]string {
@@ -45,6 +48,7 @@ var docs = func() map[string]string {
 		"residual":   "add a zero-initialised linear layer x + xW before normalising",
 		"max_tokens": "features kept per item (the largest-weight ones)",
 		"init_std":   "std of the N(0, σ²) embedding initialisation (not gomlx's He default: fan-in would be the vocabulary)",
+		"engine":     `training step engine: "graph" (GoMLX autodiff on the backend), "fused" (hand-written forward and backward in Go on the host, row-sparse throughout, equal to the graph's up to float rounding) or "auto" (fused on the pure-Go backend, graph on XLA or with grad_cache)`,
 	}
 	for k, v := range siamese.TrainDocs {
 		m[k] = v
@@ -70,6 +74,7 @@ type Arch struct {
 	table *optim.Param
 	resid *optim.Param
 	idf   []float32
+	fused bool
 	x     map[sdk.Split]*sparse.CSR
 }
 
@@ -84,6 +89,8 @@ func Build(raw json.RawMessage, ds *data.Dataset, rng *rand.Rand) (siamese.Arch,
 		return nil, cfg.TrainConfig, fmt.Errorf("%w: dim must be >= 1", sdk.ErrInvalidConfig)
 	case cfg.Pooling != "mean" && cfg.Pooling != "tfidf":
 		return nil, cfg.TrainConfig, fmt.Errorf("%w: pooling %q: want mean or tfidf", sdk.ErrInvalidConfig, cfg.Pooling)
+	case cfg.Engine != "graph" && cfg.Engine != "fused" && cfg.Engine != "auto":
+		return nil, cfg.TrainConfig, fmt.Errorf("%w: engine %q: want auto, graph or fused", sdk.ErrInvalidConfig, cfg.Engine)
 	case cfg.MaxTokens < 1 || cfg.InitStd <= 0:
 		return nil, cfg.TrainConfig, fmt.Errorf("%w: max_tokens must be >= 1 and init_std > 0", sdk.ErrInvalidConfig)
 	}
@@ -94,7 +101,13 @@ func Build(raw json.RawMessage, ds *data.Dataset, rng *rand.Rand) (siamese.Arch,
 	if ds.LabelX.NCols != v || (ds.TestX != nil && ds.TestX.NCols != v) {
 		return nil, cfg.TrainConfig, fmt.Errorf("dataset %s: feature spaces differ (train %d, labels %d columns)", ds.Name, v, ds.LabelX.NCols)
 	}
-	a := &Arch{cfg: cfg, x: map[sdk.Split]*sparse.CSR{sdk.SplitTrain: ds.TrainX, sdk.SplitTest: ds.TestX, sdk.SplitLabels: ds.LabelX}}
+	if cfg.Engine == "fused" && cfg.GradCache > 0 {
+		return nil, cfg.TrainConfig, fmt.Errorf("%w: grad_cache chunks the graph engine's backward pass; engine fused computes the whole batch at once (use engine graph or auto)", sdk.ErrInvalidConfig)
+	}
+	// auto: the graph where it runs on an accelerator (XLA) or where
+	// grad_cache asks for its chunked, memory-bounded backward pass.
+	fused := cfg.Engine == "fused" || cfg.Engine == "auto" && cfg.GradCache == 0 && !strings.HasPrefix(gomlxkit.ResolveBackendSpec(cfg.Backend), "xla")
+	a := &Arch{cfg: cfg, fused: fused, x: map[sdk.Split]*sparse.CSR{sdk.SplitTrain: ds.TrainX, sdk.SplitTest: ds.TestX, sdk.SplitLabels: ds.LabelX}}
 	a.table = optim.NewParam("embedding", false, v, cfg.Dim)
 	for i := range a.table.Data {
 		a.table.Data[i] = float32(rng.NormFloat64() * cfg.InitStd)

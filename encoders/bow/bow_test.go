@@ -187,6 +187,8 @@ func TestStrictParams(t *testing.T) {
 		{`{"pooling": "max"}`, "pooling"},
 		{`{"loss": "hinge"}`, "loss"},
 		{`{"lr": 0}`, "lr"},
+		{`{"engine": "xla"}`, "engine"},
+		{`{"engine": "fused", "grad_cache": 8}`, "grad_cache"},
 		{`{"total_steps": 5, "warmup_steps": 10}`, "total_steps"},
 	} {
 		c := New()
@@ -303,7 +305,7 @@ func TestCooking(t *testing.T) {
 func TestRaggedBatchReusesGraph(t *testing.T) {
 	ctx := context.Background()
 	// Long rows so that every batch rounds to the same sequence bucket.
-	enc := configured(t, planted, 1, `{"dim": 8, "batch_size": 64, "max_tokens": 4}`)
+	enc := configured(t, planted, 1, `{"dim": 8, "batch_size": 64, "max_tokens": 4, "engine": "graph"}`)
 	bs := siamesetest.Batches(planted.TrainY, 64, 1, 0)
 	last := bs[len(bs)-1]
 	if len(last.Docs) == 64 {
@@ -323,14 +325,18 @@ func TestRaggedBatchReusesGraph(t *testing.T) {
 // dsoftmax losses end to end against a host computation, with and
 // without reciprocal train pairs.
 func TestInBatchStepMatchesHost(t *testing.T) {
-	siamesetest.CheckInBatchStep(t, func(ds *data.Dataset, params string) sdk.Encoder {
-		return configured(t, ds, 3, params)
-	}, planted, small, 32)
+	for _, engine := range []string{"graph", "fused"} {
+		t.Run(engine, func(t *testing.T) {
+			siamesetest.CheckInBatchStep(t, func(ds *data.Dataset, params string) sdk.Encoder {
+				return configured(t, ds, 3, params)
+			}, planted, strings.Replace(small, "{", `{"engine": "`+engine+`", `, 1), 32)
+		})
+	}
 }
 
 // TestGradCacheSameGradients: gradient caching changes no gradient.
 func TestGradCacheSameGradients(t *testing.T) {
 	siamesetest.CheckGradCache(t, func(params string) *siamese.Service {
 		return configured(t, planted, 3, params).Service()
-	}, planted, `{"dim": 16, "batch_size": 32, "encode_batch": 64, "residual": true}`, 32, 8)
+	}, planted, `{"dim": 16, "batch_size": 32, "encode_batch": 64, "residual": true, "engine": "graph"}`, 32, 8)
 }

@@ -22,7 +22,9 @@ func TestConformance(t *testing.T) {
 	}
 	for _, params := range []string{
 		`{"dim": 16, "batch_size": 8, "encode_batch": 32}`,
-		`{"dim": 16, "batch_size": 8, "encode_batch": 32, "loss": "dsoftmax", "grad_cache": 4}`,
+		`{"dim": 16, "batch_size": 8, "encode_batch": 32, "engine": "fused", "residual": true, "loss": "infonce"}`,
+		`{"dim": 16, "batch_size": 8, "encode_batch": 32, "engine": "graph"}`,
+		`{"dim": 16, "batch_size": 8, "encode_batch": 32, "engine": "graph", "loss": "dsoftmax", "grad_cache": 4}`,
 	} {
 		t.Run(params, func(t *testing.T) {
 			cfg := sdk.Config{Seed: 5, Params: json.RawMessage(params),

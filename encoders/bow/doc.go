@@ -6,5 +6,6 @@
 // for text datasets (token counts) and BoW ones (feature values, labels
 // tokenised onto the same vocabulary). Training runs through
 // encoders/siamese, so table updates are row-sparse and step time does not
-// grow with the vocabulary.
+// grow with the vocabulary. The engine param picks GoMLX graphs or the
+// hand-written host forward/backward of fused.go (siamese.HostArch).
 package bow

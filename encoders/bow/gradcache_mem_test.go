@@ -64,7 +64,7 @@ func TestGradCacheMemoryChild(t *testing.T) {
 		t.Skip("child of TestGradCacheLowersPeakMemory")
 	}
 	ds := memDataset()
-	enc := configured(t, ds, 1, `{"dim": 256, "batch_size": 1024, "max_tokens": 64, "loss": "infonce", "grad_cache": `+gc+`}`)
+	enc := configured(t, ds, 1, `{"dim": 256, "batch_size": 1024, "max_tokens": 64, "loss": "infonce", "engine": "graph", "grad_cache": `+gc+`}`)
 	b := siamesetest.Batches(ds.TrainY, 1024, 1, 0)[0]
 	debug.FreeOSMemory()
 	pid := os.Getpid()

@@ -8,5 +8,7 @@
 // positive of the document (it counts as a positive, not a negative). All
 // losses return the mean loss over valid rows and the "hardness" (mean
 // cosine of the negatives the loss used), and never read a disallowed
-// candidate's score into the gradient.
+// candidate's score into the gradient. host.go holds the same losses on
+// the host with hand-written gradients (the bow fused engine), for the n
+// valid rows only; TestHostLossesMatchGraph pins them to the graph ones.
 package loss

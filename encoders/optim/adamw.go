@@ -3,6 +3,9 @@ package optim
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
+	"sync"
 )
 
 // Param is one trainable tensor, row-major.
@@ -81,11 +84,15 @@ func (o *AdamW) Begin() float64 {
 	return o.Schedule.At(o.Step)
 }
 
-func (o *AdamW) coeffs(lr float64) (b1, b2, stepSize, bc2 float64) {
-	b1, b2 = o.Beta1, o.Beta2
-	bc1 := 1 - math.Pow(b1, float64(o.Step))
-	bc2 = 1 - math.Pow(b2, float64(o.Step))
-	return b1, b2, lr / bc1, bc2
+// stepCoeffs are one update's constants, shared by all its elements.
+type stepCoeffs struct {
+	b1, b2, stepSize, sqrtBc2, eps, decay float64
+}
+
+func (o *AdamW) coeffs(lr float64) stepCoeffs {
+	bc1 := 1 - math.Pow(o.Beta1, float64(o.Step))
+	bc2 := 1 - math.Pow(o.Beta2, float64(o.Step))
+	return stepCoeffs{b1: o.Beta1, b2: o.Beta2, stepSize: lr / bc1, sqrtBc2: math.Sqrt(bc2), eps: o.Eps, decay: 1 - lr*o.WeightDecay}
 }
 
 // Dense updates every element of p with grad.
@@ -107,35 +114,79 @@ func (o *AdamW) Rows(p *Param, rows []int32, grad []float32, lr float64) error {
 		return fmt.Errorf("optim: %s: %d gradient values for %d rows of %d", p.Name, len(grad), len(rows), d)
 	}
 	n := int32(len(p.Data) / d)
-	p.moments()
-	for i, r := range rows {
+	for _, r := range rows {
 		if r < 0 || r >= n {
 			return fmt.Errorf("optim: %s: row %d out of range [0,%d)", p.Name, r, n)
 		}
-		o.updateSlice(p, int(r)*d, grad[i*d:(i+1)*d], lr)
 	}
+	p.moments()
+	c := o.coeffs(lr)
+	// Visit the rows in table order: the memory prefetcher then streams
+	// the table and both moments instead of missing on every row (rows
+	// arrive in first-seen order). Rows are distinct, so the cores update
+	// disjoint memory.
+	order := make([]uint64, len(rows))
+	for i, r := range rows {
+		order[i] = uint64(r)<<32 | uint64(i)
+	}
+	slices.Sort(order)
+	parallel(len(rows), func(from, to int) {
+		for _, o := range order[from:to] {
+			r, i := int(o>>32), int(uint32(o))
+			c.apply(p, r*d, grad[i*d:(i+1)*d])
+		}
+	})
 	return nil
 }
 
-func (o *AdamW) update(p *Param, from, to int, grad []float32, lr float64) {
-	o.updateSlice(p, from, grad[from:to], lr)
+// parallel runs f over [0, n) in one contiguous block per core (blocks
+// large enough to be worth a goroutine).
+func parallel(n int, f func(from, to int)) {
+	w := min(runtime.GOMAXPROCS(0), max(1, n/256))
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + w - 1) / w
+	for from := 0; from < n; from += step {
+		wg.Add(1)
+		go func(from, to int) {
+			defer wg.Done()
+			f(from, to)
+		}(from, min(from+step, n))
+	}
+	wg.Wait()
 }
 
-func (o *AdamW) updateSlice(p *Param, off int, grad []float32, lr float64) {
-	b1, b2, stepSize, bc2 := o.coeffs(lr)
-	decay := 1 - lr*o.WeightDecay
+func (o *AdamW) update(p *Param, from, to int, grad []float32, lr float64) {
+	o.coeffs(lr).apply(p, from, grad[from:to])
+}
+
+// apply updates p[off:off+len(grad)] (four elements at a time with AVX2
+// where available, bitwise the same as the scalar loop).
+func (c stepCoeffs) apply(p *Param, off int, grad []float32) {
+	decay := c.decay
 	if p.NoDecay {
 		decay = 1
 	}
-	sqrtBc2 := math.Sqrt(bc2)
+	n := len(grad)
+	ms, vs, ws := p.M[off:off+n], p.V[off:off+n], p.Data[off:off+n]
+	kc := kernelCoeffs{b1: c.b1, omb1: 1 - c.b1, b2: c.b2, omb2: 1 - c.b2, decay: decay, stepSize: c.stepSize, sqrtBc2: c.sqrtBc2, eps: c.eps}
+	done := applyVector(ws, ms, vs, grad, &kc)
+	scalarApply(ws[done:], ms[done:], vs[done:], grad[done:], &kc)
+}
+
+// scalarApply is torch.optim.AdamW's element update in float64.
+func scalarApply(ws, ms, vs, grad []float32, c *kernelCoeffs) {
+	b1, omb1, b2, omb2, decay, stepSize, sqrtBc2, eps := c.b1, c.omb1, c.b2, c.omb2, c.decay, c.stepSize, c.sqrtBc2, c.eps
 	for j, g := range grad {
-		i := off + j
 		gf := float64(g)
-		m := b1*float64(p.M[i]) + (1-b1)*gf
-		v := b2*float64(p.V[i]) + (1-b2)*gf*gf
-		p.M[i], p.V[i] = float32(m), float32(v)
-		w := float64(p.Data[i]) * decay
-		w -= stepSize * m / (math.Sqrt(v)/sqrtBc2 + o.Eps)
-		p.Data[i] = float32(w)
+		m := b1*float64(ms[j]) + omb1*gf
+		v := b2*float64(vs[j]) + omb2*gf*gf
+		ms[j], vs[j] = float32(m), float32(v)
+		w := float64(ws[j]) * decay
+		w -= stepSize * m / (math.Sqrt(v)/sqrtBc2 + eps)
+		ws[j] = float32(w)
 	}
 }

@@ -11,5 +11,9 @@
 // only if the dataset's TrainY says it is not one of its positives. Every
 // exported method recovers GoMLX panics into errors; same seed and same
 // batches give bit-identical losses; Save/Load round-trips weights, Adam
-// moments, the step counter and the memory bank.
+// moments, the step counter and the memory bank. An Arch that also
+// implements HostArch and selects it (bow's engine "fused") trains and
+// encodes on the host instead, with the same masks, losses (computed by
+// the loss package's host versions), optimiser and checkpoints, and equal
+// results up to float rounding.
 package siamese

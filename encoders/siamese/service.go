@@ -387,6 +387,9 @@ func (s *Service) gradients(b sdk.Batch) (Grads, error) {
 	if err != nil {
 		return Grads{}, err
 	}
+	if ha, ok := s.hostArch(); ok {
+		return s.hostGradients(in, ha)
+	}
 	if gc := s.cfg.GradCache; gc > 0 && in.bc > gc {
 		return s.cachedGradients(in)
 	}
@@ -475,13 +478,32 @@ func CandidateMask(trainY *sparse.CSR, filter data.FilterSet, b sdk.Batch, bc, k
 	excluded := func(doc int32, own, lab int32) bool {
 		return lab == own || trainY.Has(int(doc), lab) || filter.Has(doc, lab)
 	}
+	// In-batch columns by label: row i starts all allowed and then clears
+	// the columns of its own positive, its doc's train labels and filtered
+	// labels, so the cost is O(n·labels per doc) lookups instead of n² tests.
+	cols := make(map[int32][]int32, n)
+	for j, lab := range b.Positives {
+		cols[lab] = append(cols[lab], int32(j))
+	}
 	for i := range n {
 		valid[i] = 1
 		doc := b.Docs[i]
-		for j := range n {
-			if !excluded(doc, b.Positives[i], b.Positives[j]) {
-				allow[i*c+j] = 1
+		row := allow[i*c : i*c+n]
+		for j := range row {
+			row[j] = 1
+		}
+		clearLabel := func(lab int32) {
+			for _, j := range cols[lab] {
+				row[j] = 0
 			}
+		}
+		clearLabel(b.Positives[i])
+		ys, _ := trainY.Row(int(doc))
+		for _, lab := range ys {
+			clearLabel(lab)
+		}
+		for _, lab := range filter[doc] {
+			clearLabel(lab)
 		}
 		if kn > 0 && b.Negatives != nil {
 			for j, lab := range b.Negatives[i] {
@@ -537,6 +559,9 @@ func (s *Service) Encode(ctx context.Context, split sdk.Split, ids []int32) (m s
 	}
 	d := s.arch.Dim()
 	out := make([]float32, len(ids)*d)
+	if ha, ok := s.hostArch(); ok {
+		return s.hostEncode(ctx, ha, split, ids, out)
+	}
 	exec, err := s.encodeExec()
 	if err != nil {
 		return m, err

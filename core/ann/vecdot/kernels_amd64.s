@@ -1,0 +1,219 @@
+#include "textflag.h"
+
+// func axpyFMA(a float32, x, y *float32, n int)
+// y[i] += a·x[i], 32 then 8 then 1 at a time.
+TEXT ·axpyFMA(SB), NOSPLIT, $0-32
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+
+axpy32:
+	CMPQ CX, $32
+	JL   axpy8
+	VMOVUPS (DI), Y1
+	VMOVUPS 32(DI), Y2
+	VMOVUPS 64(DI), Y3
+	VMOVUPS 96(DI), Y4
+	VFMADD231PS (SI), Y0, Y1
+	VFMADD231PS 32(SI), Y0, Y2
+	VFMADD231PS 64(SI), Y0, Y3
+	VFMADD231PS 96(SI), Y0, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  axpy32
+
+axpy8:
+	CMPQ CX, $8
+	JL   axpy1
+	VMOVUPS (DI), Y1
+	VFMADD231PS (SI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  axpy8
+
+axpy1:
+	CMPQ CX, $0
+	JE   axpydone
+	VMOVSS (DI), X1
+	VFMADD231SS (SI), X0, X1
+	VMOVSS X1, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  axpy1
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// func dot4FMA(a, b *float32, stride, n int, out *float32)
+// out[k] = a·b[k*stride:][:n] for k < 4: one load of a feeds four FMAs.
+TEXT ·dot4FMA(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), R12
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ AX, AX
+
+dot8:
+	CMPQ CX, $8
+	JL   dotreduce
+	VMOVUPS (SI)(AX*1), Y4
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	VFMADD231PS (R9)(AX*1), Y4, Y1
+	VFMADD231PS (R10)(AX*1), Y4, Y2
+	VFMADD231PS (R11)(AX*1), Y4, Y3
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP  dot8
+
+dotreduce:
+	VEXTRACTF128 $1, Y0, X4
+	VADDPS X4, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VEXTRACTF128 $1, Y1, X4
+	VADDPS X4, X1, X1
+	VHADDPS X1, X1, X1
+	VHADDPS X1, X1, X1
+	VEXTRACTF128 $1, Y2, X4
+	VADDPS X4, X2, X2
+	VHADDPS X2, X2, X2
+	VHADDPS X2, X2, X2
+	VEXTRACTF128 $1, Y3, X4
+	VADDPS X4, X3, X3
+	VHADDPS X3, X3, X3
+	VHADDPS X3, X3, X3
+
+dot1:
+	CMPQ CX, $0
+	JE   dotdone
+	VMOVSS (SI)(AX*1), X4
+	VFMADD231SS (DI)(AX*1), X4, X0
+	VFMADD231SS (R9)(AX*1), X4, X1
+	VFMADD231SS (R10)(AX*1), X4, X2
+	VFMADD231SS (R11)(AX*1), X4, X3
+	ADDQ $4, AX
+	DECQ CX
+	JMP  dot1
+
+dotdone:
+	VMOVSS X0, (R12)
+	VMOVSS X1, 4(R12)
+	VMOVSS X2, 8(R12)
+	VMOVSS X3, 12(R12)
+	VZEROUPPER
+	RET
+
+#define HSUM(Y, X) \
+	VEXTRACTF128 $1, Y, X15 \
+	VADDPS X15, X, X \
+	VHADDPS X, X, X \
+	VHADDPS X, X, X
+
+// func dot2x4FMA(a *float32, astride int, b *float32, bstride, n int, out *float32)
+// out[r*4+k] = a[r*astride:][:n]·b[k*bstride:][:n] for r < 2, k < 4: each
+// load of b feeds two FMAs and each load of a four (a 2x4 GEMM tile).
+TEXT ·dot2x4FMA(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), SI
+	MOVQ astride+8(FP), R13
+	SHLQ $2, R13
+	ADDQ SI, R13
+	MOVQ b+16(FP), DI
+	MOVQ bstride+24(FP), R8
+	SHLQ $2, R8
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), R12
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ AX, AX
+
+tile8:
+	CMPQ CX, $8
+	JL   tilereduce
+	VMOVUPS (SI)(AX*1), Y8
+	VMOVUPS (R13)(AX*1), Y9
+	VMOVUPS (DI)(AX*1), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS (R9)(AX*1), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y11, Y9, Y5
+	VMOVUPS (R10)(AX*1), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y12, Y9, Y6
+	VMOVUPS (R11)(AX*1), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y13, Y9, Y7
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP  tile8
+
+tilereduce:
+	HSUM(Y0, X0)
+	HSUM(Y1, X1)
+	HSUM(Y2, X2)
+	HSUM(Y3, X3)
+	HSUM(Y4, X4)
+	HSUM(Y5, X5)
+	HSUM(Y6, X6)
+	HSUM(Y7, X7)
+
+tile1:
+	CMPQ CX, $0
+	JE   tiledone
+	VMOVSS (SI)(AX*1), X8
+	VMOVSS (R13)(AX*1), X9
+	VMOVSS (DI)(AX*1), X10
+	VFMADD231SS X10, X8, X0
+	VFMADD231SS X10, X9, X4
+	VMOVSS (R9)(AX*1), X11
+	VFMADD231SS X11, X8, X1
+	VFMADD231SS X11, X9, X5
+	VMOVSS (R10)(AX*1), X12
+	VFMADD231SS X12, X8, X2
+	VFMADD231SS X12, X9, X6
+	VMOVSS (R11)(AX*1), X13
+	VFMADD231SS X13, X8, X3
+	VFMADD231SS X13, X9, X7
+	ADDQ $4, AX
+	DECQ CX
+	JMP  tile1
+
+tiledone:
+	VMOVSS X0, (R12)
+	VMOVSS X1, 4(R12)
+	VMOVSS X2, 8(R12)
+	VMOVSS X3, 12(R12)
+	VMOVSS X4, 16(R12)
+	VMOVSS X5, 20(R12)
+	VMOVSS X6, 24(R12)
+	VMOVSS X7, 28(R12)
+	VZEROUPPER
+	RET
