@@ -141,8 +141,15 @@ func (o *AdamW) Rows(p *Param, rows []int32, grad []float32, lr float64) error {
 
 // parallel runs f over [0, n) in one contiguous block per core (blocks
 // large enough to be worth a goroutine).
-func parallel(n int, f func(from, to int)) {
-	w := min(runtime.GOMAXPROCS(0), max(1, n/256))
+func parallel(n int, f func(from, to int)) { ParallelBlocks(n, 256, f) }
+
+// ParallelBlocks runs f over [0, n) in contiguous blocks, one per core,
+// each at least minBlock long (fewer goroutines when n is small), and
+// returns when all are done. The split depends only on n and the core
+// count, and callers write disjoint ranges, so results do not depend on
+// scheduling.
+func ParallelBlocks(n, minBlock int, f func(from, to int)) {
+	w := min(runtime.GOMAXPROCS(0), max(1, n/minBlock))
 	if w <= 1 {
 		f(0, n)
 		return

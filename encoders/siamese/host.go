@@ -3,9 +3,8 @@ package siamese
 import (
 	"context"
 	"fmt"
+	"github.com/xcbench/xcbench/encoders/optim"
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/xcbench/xcbench/core/ann/vecdot"
 	"github.com/xcbench/xcbench/encoders/loss"
@@ -274,24 +273,8 @@ func TransposeHost(x []float32, n, m int) []float32 {
 }
 
 // ParallelRows runs f over [0, n) split into contiguous blocks, one per
-// available core.
-func ParallelRows(n int, f func(from, to int)) {
-	w := min(runtime.GOMAXPROCS(0), max(1, n/16))
-	if w <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + w - 1) / w
-	for from := 0; from < n; from += step {
-		wg.Add(1)
-		go func(from, to int) {
-			defer wg.Done()
-			f(from, to)
-		}(from, min(from+step, n))
-	}
-	wg.Wait()
-}
+// available core (blocks of at least 16 rows).
+func ParallelRows(n int, f func(from, to int)) { optim.ParallelBlocks(n, 16, f) }
 
 // MatMulABt sets out [n, m] = a [n, d] · b [m, d]ᵀ, over all cores, in
 // blocks of b's rows that stay in cache, with 2x4 output tiles per kernel
