@@ -3,8 +3,8 @@ package metrics
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/xcbench/xcbench/core/data"

@@ -2,13 +2,10 @@ package results
 
 import (
 	"bufio"
-	"context"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // CollectHost describes this machine; fields it cannot read stay zero.
@@ -27,18 +24,4 @@ func CollectHost() HostInfo {
 		}
 	}
 	return h
-}
-
-// GitCommit is `git rev-parse HEAD` in dir, or "" outside a checkout or
-// without git (a results folder must not depend on either).
-func GitCommit(ctx context.Context, dir string) string {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", "rev-parse", "HEAD")
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }

@@ -732,14 +732,9 @@ func (c *cellRun) baseline(ctx context.Context) error {
 	if err := c.score(pred, c.ds.TestY.NRows); err != nil {
 		return err
 	}
-	for _, s := range c.rec.Wall {
-		c.elapsed += s
-	}
-	c.rec.Elapsed, c.rec.Time = c.elapsed, time.Now().UTC()
-	if err := c.cs.Append(*c.rec); err != nil {
+	if err := c.appendRecord(); err != nil {
 		return err
 	}
-	c.logRecord(c.rec)
 	c.st.Epoch = 0
 	return nil
 }
@@ -795,15 +790,9 @@ func (c *cellRun) score(pred sdk.TopK, rows int) error {
 // the two leaves a record past the checkpoint, which resume drops and
 // recomputes.
 func (c *cellRun) commit(ctx context.Context, e int) error {
-	rec := c.rec
-	for _, s := range rec.Wall {
-		c.elapsed += s
-	}
-	rec.Elapsed, rec.Time = c.elapsed, time.Now().UTC()
-	if err := c.cs.Append(*rec); err != nil {
+	if err := c.appendRecord(); err != nil {
 		return err
 	}
-	c.logRecord(rec)
 	c.r.fault(fmt.Sprintf("%s:%d", PointRecorded, e))
 	err := c.cs.SaveCheckpoint(e, func(dir string) error {
 		return c.call(ctx, c.spec.Encoder.Name, CallSave, func(ctx context.Context) error { return c.enc.Save(ctx, dir) })
@@ -824,11 +813,20 @@ func (c *cellRun) commit(ctx context.Context, e int) error {
 	return nil
 }
 
-func (c *cellRun) logRecord(rec *results.Record) {
-	b, err := json.Marshal(rec)
-	if err == nil {
+// appendRecord closes the record being filled (its phases' seconds added
+// to the cell's cumulative time), stores it and logs it.
+func (c *cellRun) appendRecord() error {
+	for _, s := range c.rec.Wall {
+		c.elapsed += s
+	}
+	c.rec.Elapsed, c.rec.Time = c.elapsed, time.Now().UTC()
+	if err := c.cs.Append(*c.rec); err != nil {
+		return err
+	}
+	if b, err := json.Marshal(c.rec); err == nil {
 		fmt.Fprintf(c.r.o.Log, "%s\n", b)
 	}
+	return nil
 }
 
 // stage2 trains the stage-2 classifier on frozen embeddings of the final
@@ -890,14 +888,9 @@ func (c *cellRun) stage2(ctx context.Context) error {
 	if err := c.score(pred, c.ds.TestY.NRows); err != nil {
 		return err
 	}
-	for _, s := range rec.Wall {
-		c.elapsed += s
-	}
-	rec.Elapsed, rec.Time = c.elapsed, time.Now().UTC()
-	if err := c.cs.Append(*rec); err != nil {
+	if err := c.appendRecord(); err != nil {
 		return err
 	}
-	c.logRecord(rec)
 	c.r.fault(PointStage2Recorded)
 	return nil
 }
