@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/results"
 )
 
@@ -138,6 +139,10 @@ func TestRunExitStatus(t *testing.T) {
 			[]string{"dataset gone", "nowhere"}, false},
 		{"negative synthetic label count", strings.Replace(tinyGrid, "labels: 40", "labels: -5", 1), []string{"--dry-run"}, 2,
 			[]string{"dataset synth", "labels: -5"}, false},
+		{"misspelled dataset option", strings.Replace(tinyGrid, "{name: synth, synth:", "{name: synth, options: {validaton: 0.1}, synth:", 1), []string{"--dry-run"}, 2,
+			[]string{"g.yaml:2: dataset synth: options:", `unknown field "validaton"`}, false},
+		{"validation fraction out of range", strings.Replace(tinyGrid, "{name: synth, synth:", "{name: synth, options: {validation: 0.9}, synth:", 1), []string{"--dry-run"}, 2,
+			[]string{"g.yaml:2: dataset synth: options:", "validation 0.9"}, false},
 		{"unknown call timeout", tinyGrid + "call_timeouts: {train_stpe: 1m}\n", []string{"--dry-run"}, 2,
 			[]string{"g.yaml:9: call_timeouts.train_stpe: unknown call"}, false},
 		{"failing cell", strings.Replace(twoSamplers, "curriculum_epochs: [1, 2]", "curriculum_epochs: [1, 2], doc_source: bogus", 1), []string{"--epochs", "1"}, 3,
@@ -323,5 +328,34 @@ func TestReportReplacesPlantedSymlink(t *testing.T) {
 	}
 	if fi, err := os.Lstat(filepath.Join(out, "report.md")); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
 		t.Fatalf("report.md: %v %v", fi.Mode(), err)
+	}
+}
+
+// TestValidationSplitRun runs a cell on the validation split (the dataset
+// option): every component trains without the held-out training documents
+// and the kept predictions are scored on exactly those.
+func TestValidationSplitRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs xcbench processes")
+	}
+	dir := t.TempDir()
+	grid := writeFile(t, filepath.Join(dir, "g.yaml"), strings.Replace(tinyGrid, "{name: synth, synth:", "{name: synth, options: {validation: 0.25}, synth:", 1))
+	_, errs, code := xcbench(t, dir, nil, "run", grid, "--out", "run", "--epochs", "2")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	st, _ := results.Open(filepath.Join(dir, "run"))
+	m, err := st.ReadManifest()
+	if err != nil || len(m.Cells) != 1 {
+		t.Fatalf("manifest %v %v", m, err)
+	}
+	f, err := os.ReadFile(filepath.Join(st.Cell(m.Cells[0].ID).Dir, "predictions-m1.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(string(f), "\n")
+	want := fmt.Sprintf("%d 40", len(data.HeldOut(240, 0.25)))
+	if header != want {
+		t.Fatalf("predictions header %q, want %q (the held-out training documents)", header, want)
 	}
 }

@@ -41,4 +41,8 @@ type Dataset struct {
 
 	// Inverse-propensity parameters for this dataset (pyxclib A/B).
 	PropA, PropB float64
+
+	// Validation is the fraction of the training documents held out as the
+	// test split (Options.Validation); 0 when the test split is the real one.
+	Validation float64
 }

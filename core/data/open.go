@@ -57,8 +57,16 @@ func Open(dir string, opts Options) (*Dataset, error) {
 		name = filepath.Base(abs)
 	}
 	opts.Name = name
+	if err := checkValidation(opts.Validation); err != nil {
+		return nil, fmt.Errorf("data: %s: %w", dir, err)
+	}
 	if opts.Tokenizer == "" && npyInputsPresent(dir) {
 		opts.Tokenizer = "npy"
+	}
+	if opts.Validation > 0 && opts.Tokenizer == "npy" {
+		// The npy token files hold the full training split; splitting them
+		// too is possible but nobody has needed it yet.
+		return nil, fmt.Errorf("data: %s: validation needs the text (the npy tokenizer's pre-tokenised training split cannot be held out)", dir)
 	}
 	ds := &Dataset{Name: name, Dir: dir, Format: format}
 	var inputs []string
@@ -75,6 +83,11 @@ func Open(dir string, opts Options) (*Dataset, error) {
 	}
 	if err := loadFilters(ds); err != nil {
 		return nil, err
+	}
+	if opts.Validation > 0 {
+		if err := holdOut(ds, opts.Validation); err != nil {
+			return nil, err
+		}
 	}
 	ds.PropA, ds.PropB = DefaultPropensity(name)
 	if opts.PropA != 0 {

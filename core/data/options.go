@@ -34,6 +34,10 @@ type Options struct {
 	// CacheDir overrides where tokenised data is cached; "-" disables the
 	// cache.
 	CacheDir string `json:"cache_dir,omitempty"`
+	// Validation > 0 holds out this fraction of the training documents and
+	// scores on them instead of the test split (see HeldOut): the split to
+	// tune hyperparameters on.
+	Validation float64 `json:"validation,omitempty"`
 }
 
 // DecodeOptions parses Options from JSON (sdk.Dataset.Options), rejecting
@@ -46,6 +50,9 @@ func DecodeOptions(raw []byte) (Options, error) {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&o); err != nil {
+		return o, fmt.Errorf("data options: %w", err)
+	}
+	if err := checkValidation(o.Validation); err != nil {
 		return o, fmt.Errorf("data options: %w", err)
 	}
 	return o, nil
@@ -82,6 +89,10 @@ func DefaultPropensity(name string) (a, b float64) {
 func (o Options) key() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "v1|%s|%d|%s|%s|%d|%d|%v", o.Tokenizer, o.MaxLen, o.VocabFile, o.Name, o.MinCount, o.MaxVocab, o.lower())
+	if o.Validation > 0 {
+		// Featurised after the hold-out: another vocabulary, another cache.
+		fmt.Fprintf(h, "|val=%v", o.Validation)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

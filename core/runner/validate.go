@@ -126,6 +126,16 @@ func Validate(ctx context.Context, l Launcher, g *grid.Grid, cells []grid.Cell) 
 				add("%s: dataset %s: %v", at(where, lines, "datasets"), s.Dataset.Name, err)
 			}
 		}
+		if len(s.Dataset.Options) > 0 && !checked["options:"+s.Dataset.Name] {
+			checked["options:"+s.Dataset.Name] = true
+			raw, err := json.Marshal(s.Dataset.Options)
+			if err == nil {
+				_, err = data.DecodeOptions(raw)
+			}
+			if err != nil {
+				add("%s: dataset %s: options: %v", at(where, lines, "datasets"), s.Dataset.Name, err)
+			}
+		}
 		if dir := s.Dataset.Path; dir != "" && !checked[dir] {
 			checked[dir] = true
 			if err := data.Check(dir); err != nil {

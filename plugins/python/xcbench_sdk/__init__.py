@@ -229,10 +229,42 @@ def decode_params(raw: bytes, defaults: dict) -> dict:
 
 # ---- datasets: the training labels (what a sampler needs) ----
 
+_MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(x):
+    z = (x + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def held_out(n, fraction):
+    """The training documents (of n) that the dataset option `validation`
+    holds out as the test split, in increasing order: document i is held
+    out when splitmix64(i) < fraction * 2^64, compared on the top 53 bits
+    exactly as core/data.HeldOut does, so a Python plugin and the Go
+    components agree on the split."""
+    if not fraction or fraction <= 0:
+        return []
+    return [i for i in range(n) if (_splitmix64(i) >> 11) / float(1 << 53) < fraction]
+
+
 def read_train_labels(dataset: Dataset):
     """Training labels of dataset.dir as (labels per document, number of
     labels): trn_X_Y.txt (LF text, pyxclib sparse format) or train.txt
-    (legacy BoW). Errors name the file and line."""
+    (legacy BoW). Errors name the file and line. With the dataset option
+    `validation`, the held-out documents (held_out) are left out, as the Go
+    components leave them out of their training split."""
+    labels, cols = _read_all_train_labels(dataset)
+    frac = float((dataset.options or {}).get("validation") or 0)
+    if frac > 0:
+        drop = set(held_out(len(labels), frac))
+        labels = [row for i, row in enumerate(labels) if i not in drop]
+    return labels, cols
+
+
+def _read_all_train_labels(dataset: Dataset):
     path = os.path.join(dataset.dir, "trn_X_Y.txt")
     if os.path.exists(path):
         with open(path) as f:
