@@ -12,9 +12,16 @@
 // candidates the labels of the neighbours with a positive cosine plus,
 // when label_weight > 0, the `label_depth` labels nearest to x:
 //
-//	score(l) = vote(l) + label_weight·cos(x, z_l) + pop_weight·pop(l)
+//	score(l) = vote(l) + label_weight·cos(x, z_l) + pop_weight·pop(l) + lexical_weight·lex(l)
 //	vote(l)  = Σ_{j∈N(x), s_j>0} s_j^power·y_jl / Σ_{j∈N(x), s_j>0} s_j^power
 //	pop(l)   = ln(1+n_l) / ln(1+max_l' n_l')
+//	lex(l)   = t(l) / max_l' t(l')
+//
+// t is the tf-idf kNN score of classifiers/tfidfknn on the data set's own
+// features (lexical_k neighbours, lexical_power, lexical_idf; its
+// lexical_depth best labels, which join the candidates): the lexical
+// neighbours vote beside the learned ones, which on small-vocabulary sets
+// find different documents (see reports/results/delicious-pipeline).
 //
 // where s_j is the cosine to neighbour j, y_jl its training labels, z_l the
 // label embedding and n_l the number of training documents of label l (a

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xcbench/xcbench/classifiers/knn"
+	"github.com/xcbench/xcbench/classifiers/tfidfknn"
 	"github.com/xcbench/xcbench/core/ann"
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/plugins/registry"
@@ -33,11 +34,20 @@ type Params struct {
 	LabelWeight float64 `json:"label_weight"`
 	LabelDepth  int     `json:"label_depth"`
 	PopWeight   float64 `json:"pop_weight"`
+	// The lexical term: the tf-idf kNN score of classifiers/tfidfknn on
+	// the dataset's own features, normalised by the document's largest.
+	LexicalWeight float64 `json:"lexical_weight"`
+	LexicalK      int     `json:"lexical_k"`
+	LexicalPower  float64 `json:"lexical_power"`
+	LexicalIDF    string  `json:"lexical_idf"`
+	LexicalDepth  int     `json:"lexical_depth"`
 }
 
 // DefaultParams: pure neighbour voting with the tf-idf kNN anchor's k.
 func DefaultParams() Params {
-	return Params{Params: knn.DefaultParams(), Neighbours: 10, Power: 1, LabelDepth: 100}
+	lex := tfidfknn.Default()
+	return Params{Params: knn.DefaultParams(), Neighbours: 10, Power: 1, LabelDepth: 100,
+		LexicalK: lex.K, LexicalPower: lex.Power, LexicalIDF: lex.IDF, LexicalDepth: 100}
 }
 
 func schema() []sdk.Param {
@@ -53,6 +63,11 @@ func schema() []sdk.Param {
 		{Name: "label_weight", Type: "float", Default: d.LabelWeight, Doc: "weight of the label-embedding cosine fused into the score (0 = votes only)"},
 		{Name: "label_depth", Type: "int", Default: d.LabelDepth, Doc: "labels nearest to the document added as candidates when label_weight > 0"},
 		{Name: "pop_weight", Type: "float", Default: d.PopWeight, Doc: "weight of the label-popularity prior ln(1+n_l)/ln(1+max n)"},
+		{Name: "lexical_weight", Type: "float", Default: d.LexicalWeight, Doc: "weight of the lexical term: the tf-idf kNN score (tfidf-knn on the data set's own features) over the document's largest (0 = off)"},
+		{Name: "lexical_k", Type: "int", Default: d.LexicalK, Doc: "lexical term: neighbouring training documents (tfidf-knn k)"},
+		{Name: "lexical_power", Type: "float", Default: d.LexicalPower, Doc: "lexical term: similarity power (tfidf-knn power)"},
+		{Name: "lexical_idf", Type: "string", Default: d.LexicalIDF, Doc: "lexical term: smooth, plain or none (tfidf-knn idf)"},
+		{Name: "lexical_depth", Type: "int", Default: d.LexicalDepth, Doc: "lexical term: labels kept per document (also candidates)"},
 	}
 }
 
@@ -75,6 +90,14 @@ func (p Params) validate() error {
 		return bad("label_depth %d <= 0", p.LabelDepth)
 	case !(p.PopWeight >= 0) || math.IsInf(p.PopWeight, 0):
 		return bad("pop_weight %g < 0", p.PopWeight)
+	case !(p.LexicalWeight >= 0) || math.IsInf(p.LexicalWeight, 0):
+		return bad("lexical_weight %g < 0", p.LexicalWeight)
+	case p.LexicalK <= 0 || p.LexicalDepth <= 0:
+		return bad("lexical_k %d and lexical_depth %d must be > 0", p.LexicalK, p.LexicalDepth)
+	case !(p.LexicalPower > 0) || math.IsInf(p.LexicalPower, 0):
+		return bad("lexical_power %g <= 0", p.LexicalPower)
+	case p.LexicalIDF != "smooth" && p.LexicalIDF != "plain" && p.LexicalIDF != "none":
+		return bad("lexical_idf %q: want smooth, plain or none", p.LexicalIDF)
 	}
 	return nil
 }
@@ -85,6 +108,7 @@ type Classifier struct {
 	seed uint64
 	ds   *data.Dataset
 	pop  []float32
+	lex  *tfidfknn.Model // nil unless lexical_weight > 0
 
 	voter  *Voter
 	lblIdx ann.Index
@@ -151,6 +175,16 @@ func (c *Classifier) configure(p Params, seed uint64, ds *data.Dataset) error {
 		}
 	}
 	*c = Classifier{p: p, seed: seed, ds: ds, pop: pop}
+	if p.LexicalWeight > 0 {
+		if ds.TrainX == nil || ds.TrainX.NNZ() == 0 {
+			return fmt.Errorf("docknn: configure: %w: lexical_weight > 0 needs the data set's own features, and %q has none", sdk.ErrInvalidConfig, ds.Name)
+		}
+		m, err := tfidfknn.FitConfig(ds, tfidfknn.Config{K: p.LexicalK, IDF: p.LexicalIDF, Power: p.LexicalPower})
+		if err != nil {
+			return fmt.Errorf("docknn: configure: lexical term: %w", err)
+		}
+		c.lex = m
+	}
 	return nil
 }
 
@@ -232,6 +266,12 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 			return sdk.TopK{}, fmt.Errorf("docknn: predict %s: %w", split, err)
 		}
 	}
+	var lex sdk.TopK
+	if c.lex != nil {
+		if lex, err = c.lexical(ctx, split, d.Rows); err != nil {
+			return sdk.TopK{}, fmt.Errorf("docknn: predict %s: lexical term: %w", split, err)
+		}
+	}
 	out := sdk.TopK{Rows: d.Rows, K: k, Labels: make([]int32, d.Rows*k), Scores: make([]float32, d.Rows*k)}
 	type cand struct {
 		l int32
@@ -247,6 +287,27 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 				}
 			}
 		}
+		var lexOf map[int32]float64
+		if c.lex != nil {
+			// Normalised by the document's best lexical score, so the
+			// weight means the same for every document and data set.
+			labs, scores := lex.Row(i)
+			lexOf = make(map[int32]float64, len(labs))
+			best := 0.0
+			for j, l := range labs {
+				if l >= 0 && float64(scores[j]) > best {
+					best = float64(scores[j])
+				}
+			}
+			for j, l := range labs {
+				if l >= 0 && best > 0 && scores[j] > 0 {
+					lexOf[l] = float64(scores[j]) / best
+					if _, ok := votes[l]; !ok {
+						votes[l] = 0
+					}
+				}
+			}
+		}
 		xi := x[i*c.dim : (i+1)*c.dim]
 		cs = cs[:0]
 		for l, v := range votes {
@@ -255,6 +316,7 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 				s += c.p.LabelWeight * dot(xi, c.z[int(l)*c.dim:(int(l)+1)*c.dim])
 			}
 			s += c.p.PopWeight * float64(c.pop[l])
+			s += c.p.LexicalWeight * lexOf[l]
 			cs = append(cs, cand{l, s})
 		}
 		slices.SortFunc(cs, func(a, b cand) int {
@@ -275,6 +337,33 @@ func (c *Classifier) Predict(ctx context.Context, split sdk.Split, docs sdk.Matr
 		}
 	}
 	return out, nil
+}
+
+// lexical returns the tf-idf kNN labels of the first rows documents of
+// split: test documents as they are, training documents leave-one-out as
+// the votes are.
+func (c *Classifier) lexical(ctx context.Context, split sdk.Split, rows int) (sdk.TopK, error) {
+	depth := min(c.p.LexicalDepth, c.ds.TrainY.NCols)
+	switch {
+	case split == sdk.SplitTest && c.ds.TestX != nil && rows <= c.ds.TestX.NRows:
+		if rows == c.ds.TestX.NRows {
+			return c.lex.PredictSplit(ctx, split, depth)
+		}
+		ids := make([]int32, rows)
+		for i := range ids {
+			ids[i] = int32(i)
+		}
+		return c.lex.Predict(ctx, c.ds.TestX.SelectRows(ids), depth)
+	case split == sdk.SplitTrain && rows <= c.ds.TrainX.NRows:
+		top, err := c.lex.PredictSplit(ctx, split, depth)
+		if err != nil {
+			return top, err
+		}
+		top.Rows = rows
+		top.Labels, top.Scores = top.Labels[:rows*top.K], top.Scores[:rows*top.K]
+		return top, nil
+	}
+	return sdk.TopK{}, fmt.Errorf("%d documents asked of split %q, which the data set's features do not cover", rows, split)
 }
 
 func dot(a, b []float32) float64 {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/xcbench/xcbench/classifiers/tfidfknn"
 	"github.com/xcbench/xcbench/core/data"
 	"github.com/xcbench/xcbench/core/sparse"
 	"github.com/xcbench/xcbench/core/synth"
@@ -152,11 +153,89 @@ func TestConformance(t *testing.T) {
 	if err := synth.Write(dir, ds); err != nil {
 		t.Fatal(err)
 	}
-	for _, params := range []string{`{}`, `{"neighbours":5,"label_weight":0.3,"label_depth":10,"pop_weight":0.05,"index":"hnsw"}`} {
+	for _, params := range []string{`{}`, `{"neighbours":5,"label_weight":0.3,"label_depth":10,"pop_weight":0.05,"index":"hnsw"}`,
+		`{"lexical_weight":0.7,"lexical_k":25,"lexical_power":3}`} {
 		t.Run(params, func(t *testing.T) {
 			cfg := sdk.Config{Seed: 3, Params: json.RawMessage(params),
 				Dataset: sdk.Dataset{Dir: dir, Options: json.RawMessage(`{"cache_dir": "-"}`)}}
 			plugintest.TestClassifier(t, func() sdk.Classifier { return New() }, cfg, plugintest.ClassifierOptions{Dim: 16, K: 12})
 		})
+	}
+}
+
+// TestLexicalTerm checks lexical_weight against the tf-idf kNN model it
+// wraps: each candidate's score is its vote plus the weight times the
+// tfidfknn score over the document's best, and a label only the lexical
+// neighbours know becomes a candidate. Without features it is an error.
+func TestLexicalTerm(t *testing.T) {
+	ds, docs, labels := fixture(t)
+	if c := New(); c.ConfigureDataset(context.Background(), sdk.Config{Params: json.RawMessage(`{"lexical_weight":0.5}`)}, ds) == nil {
+		t.Fatal("lexical_weight without features accepted")
+	}
+	// Features: doc 3 (label 2) shares word 2 with the query, so the
+	// lexical neighbours bring label 2, which the embedding votes (k=2)
+	// never see.
+	x, _ := sparse.FromRows(3, [][]int32{{0}, {0, 1}, {1}, {2}, {0}})
+	q, _ := sparse.FromRows(3, [][]int32{{0, 2}})
+	for _, m := range []*sparse.CSR{x, q} {
+		for i := range m.Data {
+			m.Data[i] = 1
+		}
+	}
+	ds.TrainX, ds.TestX = x, q
+	const params = `{"neighbours":2,"lexical_weight":0.5,"lexical_k":3,"lexical_power":2,"lexical_idf":"plain"}`
+	c := trained(t, ds, docs, labels, params)
+	qe := sdk.Matrix{Rows: 1, Cols: 2, Data: []float32{0.8, 0.6}}
+	top, err := c.Predict(context.Background(), sdk.SplitTest, qe, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := trained(t, ds, docs, labels, `{"neighbours":2}`)
+	vtop, _ := plain.Predict(context.Background(), sdk.SplitTest, qe, 4)
+	votes := map[int32]float64{}
+	vl, vs := vtop.Row(0)
+	for j, l := range vl {
+		if l >= 0 {
+			votes[l] = float64(vs[j])
+		}
+	}
+	m, err := tfidfknn.FitConfig(ds, tfidfknn.Config{K: 3, IDF: "plain", Power: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ltop, _ := m.PredictSplit(context.Background(), sdk.SplitTest, 4)
+	ll, ls := ltop.Row(0)
+	best := float64(ls[0])
+	want := map[int32]float64{}
+	for l, v := range votes {
+		want[l] = v
+	}
+	for j, l := range ll {
+		if l >= 0 && ls[j] > 0 {
+			want[l] += 0.5 * float64(ls[j]) / best
+		}
+	}
+	if _, ok := votes[2]; ok || want[2] == 0 {
+		t.Fatalf("fixture: label 2 should come from the lexical term only (votes %v, want %v)", votes, want)
+	}
+	labs, scores := top.Row(0)
+	got := map[int32]float64{}
+	for j, l := range labs {
+		if l >= 0 {
+			got[l] = float64(scores[j])
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("candidates %v, want %v", got, want)
+	}
+	for l, w := range want {
+		if math.Abs(got[l]-w) > 1e-5 {
+			t.Errorf("label %d: score %v, want %v", l, got[l], w)
+		}
+	}
+	// The first rows of the test split only (split_limit) agree with the
+	// full split's rows.
+	if _, err := c.Predict(context.Background(), sdk.SplitTest, sdk.Matrix{Rows: 2, Cols: 2, Data: []float32{1, 0, 0, 1}}, 4); err == nil {
+		t.Error("more query rows than test documents accepted")
 	}
 }
