@@ -36,6 +36,8 @@ type CompareOptions struct {
 	Level   float64
 	JSON    bool
 	Dataset string
+	// Against, in percent, replaces system B by a published figure.
+	Against float64
 }
 
 func newCompareCmd() *cobra.Command {
@@ -53,7 +55,13 @@ resampled documents for both systems and every seed). A difference is
 Selectors are axis=value pairs as cell names show them (sampler=ngame,
 encoder=none, batch_size=512; "dataset=debdeps"); a cell matches when every
 pair matches. --stage-a/--stage-b pick m1 (the encoder's evaluation
-classifier) or stage2.`,
+classifier) or stage2.
+
+--against VALUE replaces B by a published figure (in percent, such as a
+paper's P@1): the intervals are then of metric(A) - VALUE, the bootstrap
+resampling A's documents and the t interval over A's seeds. Say where the
+figure comes from beside the result: the split and filters behind it are
+not checked.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Run = args[0]
@@ -70,6 +78,7 @@ classifier) or stage2.`,
 	f.Uint64Var(&o.Seed, "seed", 1, "bootstrap random seed")
 	f.Float64Var(&o.Level, "level", 0.95, "confidence level")
 	f.BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	f.Float64Var(&o.Against, "against", 0, "a published figure in percent to compare A against, instead of --b")
 	return cmd
 }
 
@@ -130,8 +139,14 @@ func runCompare(ctx context.Context, w io.Writer, o *CompareOptions) error {
 	if err != nil {
 		return exitCode(ExitInvalid, err)
 	}
-	if len(o.A) == 0 || len(o.B) == 0 {
-		return exitCode(ExitInvalid, fmt.Errorf("compare: --a and --b are required"))
+	against := o.Against != 0
+	switch {
+	case against && len(o.B) > 0:
+		return exitCode(ExitInvalid, fmt.Errorf("compare: --against replaces --b; give one of them"))
+	case against && !(o.Against > 0 && o.Against <= 100):
+		return exitCode(ExitInvalid, fmt.Errorf("compare: --against %v: want a figure in percent, in (0, 100]", o.Against))
+	case len(o.A) == 0 || (len(o.B) == 0 && !against):
+		return exitCode(ExitInvalid, fmt.Errorf("compare: --a and --b (or --against) are required"))
 	}
 	st, err := openRunDir(o.Run)
 	if err != nil {
@@ -164,9 +179,11 @@ func runCompare(ctx context.Context, w io.Writer, o *CompareOptions) error {
 	if err != nil {
 		return err
 	}
-	bs, err := pick(o.B)
-	if err != nil {
-		return err
+	bs := as
+	if !against {
+		if bs, err = pick(o.B); err != nil {
+			return err
+		}
 	}
 	var keys []key
 	for k := range as {
@@ -236,6 +253,9 @@ func runCompare(ctx context.Context, w io.Writer, o *CompareOptions) error {
 		return num, den, v, nil
 	}
 	res := CompareResult{Metric: o.Metric, A: strings.Join(o.A, ","), B: strings.Join(o.B, ",")}
+	if against {
+		res.B = "published " + strconv.FormatFloat(o.Against, 'f', -1, 64)
+	}
 	var p stats.Paired
 	var va, vb []float64
 	for _, k := range keys {
@@ -244,13 +264,26 @@ func runCompare(ctx context.Context, w io.Writer, o *CompareOptions) error {
 		if err != nil {
 			return err
 		}
-		nb, db, mb, err := rowsOf(b, o.StageB)
-		if err != nil {
+		var nb, db []float64
+		var mb float64
+		if against {
+			// The figure as B's score on every document: the bootstrap's
+			// ratio of sums is then A's resampled metric minus the figure.
+			mb, db = o.Against/100, da
+			nb = make([]float64, len(da))
+			for i, d := range da {
+				nb[i] = mb * d
+			}
+		} else if nb, db, mb, err = rowsOf(b, o.StageB); err != nil {
 			return err
 		}
 		p.NumA, p.DenA, p.NumB, p.DenB = append(p.NumA, na), append(p.DenA, da), append(p.NumB, nb), append(p.DenB, db)
 		va, vb = append(va, ma), append(vb, mb)
-		res.Pairs = append(res.Pairs, ComparePair{Dataset: k.ds, Seed: k.seed, CellA: a.Name, CellB: b.Name, A: ma, B: mb})
+		cellB := b.Name
+		if against {
+			cellB = res.B
+		}
+		res.Pairs = append(res.Pairs, ComparePair{Dataset: k.ds, Seed: k.seed, CellA: a.Name, CellB: cellB, A: ma, B: mb})
 	}
 	if res.Documents, err = stats.Bootstrap(p, o.Iters, o.Seed, o.Level); err != nil {
 		return err

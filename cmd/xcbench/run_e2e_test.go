@@ -299,6 +299,33 @@ func TestCompareRescoresKeptPredictions(t *testing.T) {
 	if _, errs, code := xcbench(t, dir, nil, "compare", "run", "--a", "encoder=bow", "--b", "seed=1"); code != 2 || !strings.Contains(errs, "selects both") {
 		t.Fatalf("ambiguous selector: exit %d\n%s", code, errs)
 	}
+	// --against: B is a published figure. Against A's own mean the
+	// difference over seeds is 0 and both intervals straddle it; against
+	// 0.01% it is A's metric minus that, supported over the documents (two
+	// seeds leave the t interval wide).
+	mean := 100 * (rec[res.Pairs[0].CellA] + rec[res.Pairs[1].CellA]) / 2
+	for _, c := range []struct {
+		against float64
+		diff    float64
+		excl    bool
+	}{{mean, 0, false}, {0.01, mean/100 - 0.0001, true}} {
+		out, errs, code := xcbench(t, dir, nil, "compare", "run", "--a", "encoder=bow", "--against", fmt.Sprint(c.against), "--metric", "P@5", "--json")
+		if code != 0 {
+			t.Fatalf("--against %v: exit %d\n%s", c.against, code, errs)
+		}
+		var r CompareResult
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Pairs) != 2 || r.Seeds == nil || math.Abs(r.Seeds.Diff-c.diff) > 1e-9 || (!c.excl && r.Seeds.Excludes0()) || r.Documents.Excludes0() != c.excl || !strings.HasPrefix(r.B, "published ") {
+			t.Errorf("--against %v: %+v (seeds %+v)", c.against, r, r.Seeds)
+		}
+	}
+	for _, args := range [][]string{{"--b", "encoder=none", "--against", "60"}, {"--against", "120"}} {
+		if _, errs, code := xcbench(t, dir, nil, append([]string{"compare", "run", "--a", "encoder=bow"}, args...)...); code != 2 {
+			t.Errorf("compare %v: exit %d, want 2\n%s", args, code, errs)
+		}
+	}
 }
 
 // TestReportReplacesPlantedSymlink: a symlink planted where report --out
