@@ -19,7 +19,6 @@ import (
 	"github.com/xcbench/xcbench/plugins/sdk"
 )
 
-
 // buildInfo is the build identity bench records carry (a variable so the
 // test can pin it).
 var buildInfo = buildinfo.Get
