@@ -73,6 +73,7 @@ func (r *Report) find(pairs ...string) (Group, error) {
 //	wall:<phase>    seconds per epoch in that phase
 //	to_seconds, to_epochs  time to the P@1 target
 //	hardness, refresh_hardness
+//	curve:<epoch>   P@1 of the learning curve at that epoch (0-based)
 func (g Group) value(name string) (Stat, error) {
 	kind, arg, _ := strings.Cut(name, ":")
 	var s Stat
@@ -94,6 +95,16 @@ func (g Group) value(name string) (Stat, error) {
 		s, ok = g.Hardness, g.Hardness.N > 0
 	case "refresh_hardness":
 		s, ok = g.RefreshHardness, g.RefreshHardness.N > 0
+	case "curve":
+		e, err := strconv.Atoi(arg)
+		if err != nil {
+			return Stat{}, fmt.Errorf("claims: %q: want curve:<epoch>", name)
+		}
+		for _, p := range g.Curve {
+			if p.Epoch == e {
+				s, ok = Stat{Mean: p.P1, Std: p.P1Std, N: p.N}, p.N > 0
+			}
+		}
 	default:
 		return Stat{}, fmt.Errorf("claims: unknown statistic %q", name)
 	}

@@ -66,6 +66,15 @@ func TestReadmeTemplate(t *testing.T) {
 	if !strings.HasPrefix(got, "ngame/random 1.21, higher in 1 of 1; +11.0 [95% CI ") {
 		t.Errorf("rendered %q", got)
 	}
+	// curve:<epoch>: ngame's P@1 at epoch 1 is 0.3+0.1+0.11+0.01*seed.
+	write(`{{pct (stat "curve:1" "batch_size=8" "sampler.name=ngame")}}`)
+	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "52.50 ± 0.71" {
+		t.Errorf("curve:1 rendered %q, %v", files["README.md"], err)
+	}
+	write(`{{stat "curve:x" "batch_size=8" "sampler.name=ngame"}}`)
+	if _, _, err := SpecOutputs(dir, spec); err == nil || !strings.Contains(err.Error(), "want curve:<epoch>") {
+		t.Errorf("bad curve epoch: %v", err)
+	}
 	write(`{{stat "final:P@1" "sampler.name=ance"}}`)
 	if _, _, err := SpecOutputs(dir, spec); err == nil || !strings.Contains(err.Error(), "0 groups match") {
 		t.Errorf("missing group: %v", err)
