@@ -314,6 +314,24 @@ func (c Claims) TemplateFuncs() template.FuncMap {
 		},
 		"target": func(ds string) string { return fmt.Sprintf("%.4g", r.target(ds)*100) },
 		"upper":  strings.ToUpper,
+		"abs":    math.Abs,
+		// reach "sampler.name=ngame" "batch_size=512": time to the P@1
+		// target as "E ep / S s", saying how many seeds reached it when
+		// not all did, and "not reached" when none did.
+		"reach": func(pairs ...string) (string, error) {
+			g, err := r.find(pairs...)
+			if err != nil {
+				return "", err
+			}
+			if g.Reached == 0 {
+				return "not reached", nil
+			}
+			out := strconv.FormatFloat(g.EpochsToTarget.Mean, 'f', 1, 64) + " ep / " + strconv.FormatFloat(g.SecondsToTarget.Mean, 'f', 0, 64) + " s"
+			if g.Reached < g.Seeds {
+				out += fmt.Sprintf(" (%d of %d seeds)", g.Reached, g.Seeds)
+			}
+			return out, nil
+		},
 		"div":    func(a, b float64) float64 { return a / b },
 		"mul":    func(a, b float64) float64 { return a * b },
 		"sub":    func(a, b float64) float64 { return a - b },

@@ -71,6 +71,12 @@ func TestReadmeTemplate(t *testing.T) {
 	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "52.50 ± 0.71" {
 		t.Errorf("curve:1 rendered %q, %v", files["README.md"], err)
 	}
+	// reach: both fixture seeds reach the report's default target at
+	// their second epoch, after 25 s of work.
+	write(`{{reach "batch_size=8" "sampler.name=ngame"}}`)
+	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "2.0 ep / 25 s" {
+		t.Errorf("reach rendered %q, %v", files["README.md"], err)
+	}
 	write(`{{stat "curve:x" "batch_size=8" "sampler.name=ngame"}}`)
 	if _, _, err := SpecOutputs(dir, spec); err == nil || !strings.Contains(err.Error(), "want curve:<epoch>") {
 		t.Errorf("bad curve epoch: %v", err)
