@@ -315,6 +315,20 @@ func (c Claims) TemplateFuncs() template.FuncMap {
 		"target": func(ds string) string { return fmt.Sprintf("%.4g", r.target(ds)*100) },
 		"upper":  strings.ToUpper,
 		"abs":    math.Abs,
+		// numOr 1 "wall:refresh" "–" "sampler.name=random": the group's mean
+		// of a statistic it may not have (random never refreshes), else the
+		// placeholder; a group that does not exist is still an error.
+		"numOr": func(prec int, name, placeholder string, pairs ...string) (string, error) {
+			g, err := r.find(pairs...)
+			if err != nil {
+				return "", err
+			}
+			s, err := g.value(name)
+			if err != nil {
+				return placeholder, nil
+			}
+			return strconv.FormatFloat(s.Mean, 'f', prec, 64), nil
+		},
 		// reach "sampler.name=ngame" "batch_size=512": time to the P@1
 		// target as "E ep / S s", saying how many seeds reached it when
 		// not all did, and "not reached" when none did.

@@ -77,6 +77,11 @@ func TestReadmeTemplate(t *testing.T) {
 	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "2.0 ep / 25 s" {
 		t.Errorf("reach rendered %q, %v", files["README.md"], err)
 	}
+	// numOr: the fixture has no P@7, and has P@1 (0.625 for ngame).
+	write(`{{numOr 1 "final:P@7" "–" "batch_size=8" "sampler.name=ngame"}} {{numOr 3 "final:P@1" "–" "batch_size=8" "sampler.name=ngame"}}`)
+	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "– 0.625" {
+		t.Errorf("numOr rendered %q, %v", files["README.md"], err)
+	}
 	write(`{{stat "curve:x" "batch_size=8" "sampler.name=ngame"}}`)
 	if _, _, err := SpecOutputs(dir, spec); err == nil || !strings.Contains(err.Error(), "want curve:<epoch>") {
 		t.Errorf("bad curve epoch: %v", err)
