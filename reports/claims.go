@@ -315,6 +315,7 @@ func (c Claims) TemplateFuncs() template.FuncMap {
 		"target": func(ds string) string { return fmt.Sprintf("%.4g", r.target(ds)*100) },
 		"upper":  strings.ToUpper,
 		"abs":    math.Abs,
+		"sqrt":   math.Sqrt,
 		// numOr 1 "wall:refresh" "–" "sampler.name=random": the group's mean
 		// of a statistic it may not have (random never refreshes), else the
 		// placeholder; a group that does not exist is still an error.
