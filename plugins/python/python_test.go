@@ -72,6 +72,14 @@ func TestPyRandomConformance(t *testing.T) {
 			plugintest.TestSamplerBinary(t, bin, "pyrandom", cfg, plugintest.SamplerOptions{BatchSize: 16})
 		})
 	}
+	// With a validation split the Python SDK must leave out the same
+	// held-out documents as core/data (the kit loads the data set through
+	// core/data and checks every batch against its training split).
+	t.Run("validation", func(t *testing.T) {
+		cfg := sdk.Config{Seed: 9, Params: json.RawMessage(`{}`), Dataset: sdk.Dataset{Dir: dir, Name: "synth",
+			Options: json.RawMessage(`{"validation": 0.3, "cache_dir": "-"}`)}}
+		plugintest.TestSamplerBinary(t, bin, "pyrandom", cfg, plugintest.SamplerOptions{BatchSize: 16})
+	})
 }
 
 // TestPyRandomReattach starts the Python plugin by hand in debug mode and
