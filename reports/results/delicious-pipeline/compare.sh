@@ -7,12 +7,8 @@
 set -euo pipefail
 run=${1:?usage: compare.sh RUN_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-x=${XCBENCH:-bin/xcbench}
-mkdir -p "$here/compare"
-cmp() { # name, then compare flags
-  local name=$1; shift
-  "$x" compare "$run" --json --iters 2000 --seed 1 "$@" >"$here/compare/$name.json"
-}
+# cmp NAME COMPARE_FLAGS...: one record, compare/NAME.json
+cmp() { "$here/../../../scripts/compare-record.sh" "$run" "$here/compare/$1.json" "${@:2}"; }
 # The XC repository's kNN on this data set (P@1 64.95, ../shared/data/README.md).
 published=64.95
 for s in ance random; do

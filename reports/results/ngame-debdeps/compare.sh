@@ -8,11 +8,8 @@
 set -euo pipefail
 run=${1:?usage: compare.sh RUN_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-x=${XCBENCH:-bin/xcbench}
-cmp() { # name, then compare flags
-  local name=$1; shift
-  "$x" compare "$run" --json --iters 2000 --seed 1 "$@" >"$here/compare/$name.json"
-}
+# cmp NAME COMPARE_FLAGS...: one record, compare/NAME.json
+cmp() { "$here/../../../scripts/compare-record.sh" "$run" "$here/compare/$1.json" "${@:2}"; }
 # Each sampler's pipeline at batch 512 against the lexical anchor (seed 0,
 # the one seed the deterministic tf-idf kNN cell has), in P@1 and PSP@1.
 for s in random ngame tasb ance; do
