@@ -91,6 +91,9 @@ type CompareResult struct {
 	Seeds     *stats.Interval `json:"seeds,omitempty"`
 	Documents stats.Interval  `json:"documents"`
 	Verdict   string          `json:"verdict"`
+	// Unfinished names the (data set, seed) pairs left out because a
+	// side had not finished: a comparison made mid-run says so.
+	Unfinished []string `json:"unfinished,omitempty"`
 }
 
 // ComparePair is one (data set, seed) pair of cells.
@@ -185,12 +188,23 @@ func runCompare(ctx context.Context, w io.Writer, o *CompareOptions) error {
 			return err
 		}
 	}
+	done := func(c grid.Cell) bool {
+		s, err := st.Cell(c.ID).Status()
+		return err == nil && s.State == results.StateDone
+	}
 	var keys []key
-	for k := range as {
-		if _, ok := bs[k]; ok {
+	var unfinished []string
+	for k, a := range as {
+		b, ok := bs[k]
+		switch {
+		case !ok:
+		case !done(a) || (!against && !done(b)):
+			unfinished = append(unfinished, k.ds+" seed "+k.seed)
+		default:
 			keys = append(keys, k)
 		}
 	}
+	sort.Strings(unfinished)
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].ds != keys[j].ds {
 			return keys[i].ds < keys[j].ds
@@ -198,6 +212,9 @@ func runCompare(ctx context.Context, w io.Writer, o *CompareOptions) error {
 		return keys[i].seed < keys[j].seed
 	})
 	if len(keys) == 0 {
+		if len(unfinished) > 0 {
+			return exitCode(ExitInvalid, fmt.Errorf("compare: no finished pair of cells for %v and %v (unfinished: %s)", o.A, o.B, strings.Join(unfinished, ", ")))
+		}
 		return exitCode(ExitInvalid, fmt.Errorf("compare: no (data set, seed) has a cell for both %v and %v", o.A, o.B))
 	}
 	ds0 := keys[0].ds
@@ -252,7 +269,7 @@ func runCompare(ctx context.Context, w io.Writer, o *CompareOptions) error {
 		}
 		return num, den, v, nil
 	}
-	res := CompareResult{Metric: o.Metric, A: strings.Join(o.A, ","), B: strings.Join(o.B, ",")}
+	res := CompareResult{Metric: o.Metric, A: strings.Join(o.A, ","), B: strings.Join(o.B, ","), Unfinished: unfinished}
 	if against {
 		res.B = "published " + strconv.FormatFloat(o.Against, 'f', -1, 64)
 	}
@@ -323,6 +340,9 @@ func runCompare(ctx context.Context, w io.Writer, o *CompareOptions) error {
 	}
 	line := func(label string, iv stats.Interval) {
 		fmt.Fprintf(w, "%s: %s [%s, %s] points, %.0f%% CI, %s\n", label, pct(iv.Diff), pct(iv.Lo), pct(iv.Hi), 100*iv.Level, iv.Method)
+	}
+	if len(unfinished) > 0 {
+		fmt.Fprintf(w, "left out, not finished: %s\n", strings.Join(unfinished, ", "))
 	}
 	line("documents", res.Documents)
 	if res.Seeds != nil {

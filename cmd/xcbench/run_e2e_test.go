@@ -321,6 +321,22 @@ func TestCompareRescoresKeptPredictions(t *testing.T) {
 			t.Errorf("--against %v: %+v (seeds %+v)", c.against, r, r.Seeds)
 		}
 	}
+	// A cell that has not finished is left out and named, not rescored
+	// from whatever predictions it has.
+	for _, c := range m.Cells {
+		if c.Spec.Encoder.Name == "bow" && c.Spec.Seed == 2 {
+			s, _ := st.Cell(c.ID).Status()
+			s.State = results.StateRunning
+			if err := st.Cell(c.ID).SetStatus(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	out, errs, code = xcbench(t, dir, nil, "compare", "run", "--a", "encoder=bow", "--b", "encoder=none", "--metric", "P@5", "--json")
+	var part CompareResult
+	if code != 0 || json.Unmarshal([]byte(out), &part) != nil || len(part.Pairs) != 1 || len(part.Unfinished) != 1 || part.Unfinished[0] != "synth seed 2" {
+		t.Fatalf("compare with an unfinished cell: exit %d %+v\n%s", code, part, errs)
+	}
 	for _, args := range [][]string{{"--b", "encoder=none", "--against", "60"}, {"--against", "120"}} {
 		if _, errs, code := xcbench(t, dir, nil, append([]string{"compare", "run", "--a", "encoder=bow"}, args...)...); code != 2 {
 			t.Errorf("compare %v: exit %d, want 2\n%s", args, code, errs)
