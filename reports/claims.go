@@ -71,6 +71,7 @@ func (r *Report) find(pairs ...string) (Group, error) {
 //	stage2:<metric> the same after the stage-2 classifier
 //	peak:<plugin>   peak RSS in MiB
 //	wall:<phase>    seconds per epoch in that phase
+//	cpu:<phase>     CPU seconds per epoch in that phase (all processes)
 //	to_seconds, to_epochs  time to the P@1 target
 //	hardness, refresh_hardness
 //	curve:<epoch>   P@1 of the learning curve at that epoch (0-based)
@@ -87,6 +88,8 @@ func (g Group) value(name string) (Stat, error) {
 		s, ok = g.PeakMiB[arg]
 	case "wall":
 		s, ok = g.EpochWall[arg]
+	case "cpu":
+		s, ok = g.EpochCPU[arg]
 	case "to_seconds":
 		s, ok = g.SecondsToTarget, g.SecondsToTarget.N > 0
 	case "to_epochs":
@@ -347,12 +350,12 @@ func (c Claims) TemplateFuncs() template.FuncMap {
 			}
 			return out, nil
 		},
-		"div":    func(a, b float64) float64 { return a / b },
-		"mul":    func(a, b float64) float64 { return a * b },
-		"sub":    func(a, b float64) float64 { return a - b },
-		"add":    func(a, b int) int { return a + b },
-		"list":   func(xs ...string) []string { return xs },
-		"name":   samplerName,
+		"div":  func(a, b float64) float64 { return a / b },
+		"mul":  func(a, b float64) float64 { return a * b },
+		"sub":  func(a, b float64) float64 { return a - b },
+		"add":  func(a, b int) int { return a + b },
+		"list": func(xs ...string) []string { return xs },
+		"name": samplerName,
 	}
 }
 

@@ -82,6 +82,11 @@ func TestReadmeTemplate(t *testing.T) {
 	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "– 0.625" {
 		t.Errorf("numOr rendered %q, %v", files["README.md"], err)
 	}
+	// cpu:<phase>: the fixture's training CPU is half its wall, 10/8*8/2.
+	write(`{{numm 2 (stat "cpu:train" "batch_size=8" "sampler.name=ngame")}} {{numOr 1 "cpu:refresh" "–" "batch_size=8" "sampler.name=ngame"}}`)
+	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "5.00 –" {
+		t.Errorf("cpu rendered %q, %v", files["README.md"], err)
+	}
 	write(`{{stat "curve:x" "batch_size=8" "sampler.name=ngame"}}`)
 	if _, _, err := SpecOutputs(dir, spec); err == nil || !strings.Contains(err.Error(), "want curve:<epoch>") {
 		t.Errorf("bad curve epoch: %v", err)

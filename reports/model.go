@@ -70,7 +70,10 @@ type Group struct {
 	// and epochs.
 	PeakMiB map[string]Stat `json:"peak_mib"`
 	// EpochWall is seconds per M1 epoch by phase.
-	EpochWall       map[string]Stat `json:"epoch_wall"`
+	EpochWall map[string]Stat `json:"epoch_wall"`
+	// EpochCPU is CPU seconds (user + system, all processes) per M1
+	// epoch by phase: what a phase costs whatever else shared the machine.
+	EpochCPU        map[string]Stat `json:"epoch_cpu,omitempty"`
 	Hardness        Stat            `json:"hardness"`
 	RefreshHardness Stat            `json:"refresh_hardness"`
 	Curve           []CurvePoint    `json:"curve"`
@@ -275,6 +278,7 @@ func build(rep *Report, cells []grid.Cell, recs map[string][]results.Record) {
 		stage2 := map[string][]float64{}
 		peak := map[string][]float64{}
 		wall := map[string][]float64{}
+		cpu := map[string][]float64{}
 		var hard, rhard, toE, toS []float64
 		curve := map[int][]CurvePoint{}
 		target := rep.target(g.Value("dataset"))
@@ -288,6 +292,7 @@ func build(rep *Report, cells []grid.Cell, recs map[string][]results.Record) {
 			var last map[string]float64
 			cellPeak := map[string]int64{}
 			cellWall := map[string]float64{}
+			cellCPU := map[string]float64{}
 			m1 := 0
 			reached := false
 			for _, r := range rs {
@@ -307,6 +312,9 @@ func build(rep *Report, cells []grid.Cell, recs map[string][]results.Record) {
 				for p, s := range r.Wall {
 					phaseSeen[p] = true
 					cellWall[p] += s
+				}
+				for p, s := range r.CPU {
+					cellCPU[p] += s
 				}
 				hard = append(hard, r.Hardness)
 				if r.RefreshHardness != nil {
@@ -333,9 +341,15 @@ func build(rep *Report, cells []grid.Cell, recs map[string][]results.Record) {
 				for p, s := range cellWall {
 					wall[p] = append(wall[p], s/float64(m1))
 				}
+				for p, s := range cellCPU {
+					cpu[p] = append(cpu[p], s/float64(m1))
+				}
 			}
 		}
 		g.Final, g.Stage2, g.PeakMiB, g.EpochWall = statMap(final), statMap(stage2), statMap(peak), statMap(wall)
+		if len(cpu) > 0 {
+			g.EpochCPU = statMap(cpu)
+		}
 		if len(g.Stage2) == 0 {
 			g.Stage2 = nil
 		}

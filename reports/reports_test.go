@@ -81,7 +81,8 @@ func fixtureRun(t *testing.T) string {
 			rec := results.Record{Cell: c.ID, Stage: results.StageM1, Epoch: e, Steps: 10, Loss: 1 / float64(e+1),
 				Hardness: 0.1 * float64(e+1), RefreshHardness: rh,
 				Metrics: map[string]float64{"P@1": p1, "P@3": p1 / 2, "nDCG@1": p1, "nDCG@3": p1 * 0.9, "PSP@1": p1 / 3, "PSP@3": p1 / 4},
-				Wall:    wall, PeakRSS: map[string]map[string]int64{"encoder": {"train": mib}, "sampler": {"refresh": 7 << 20}},
+				Wall:    wall, CPU: map[string]float64{"train": wall["train"] / 2},
+				PeakRSS: map[string]map[string]int64{"encoder": {"train": mib}, "sampler": {"refresh": 7 << 20}},
 				Elapsed: elapsed}
 			if err := cs.Append(rec); err != nil {
 				t.Fatal(err)
