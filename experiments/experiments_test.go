@@ -42,6 +42,12 @@ func TestGridsLoadAndExpand(t *testing.T) {
 			if len(cells) == 0 {
 				t.Fatal("no cells")
 			}
+			// The sampler comparisons (quickstart*, ngame-*) must cover the
+			// three samplers the README compares; the delicious grids pick a
+			// pipeline and run only the samplers they chose.
+			if !strings.HasPrefix(f, "quickstart") && !strings.HasPrefix(f, "ngame-") {
+				return
+			}
 			samplers := map[string]bool{}
 			for _, c := range cells {
 				samplers[c.Spec.Sampler.Name] = true
