@@ -63,7 +63,7 @@ func Write[T float32 | int32 | int64](path string, shape []int, data []T) error 
 		tmp.Close()
 		return err
 	}
-	if err := binary.Write(w, binary.LittleEndian, data); err != nil {
+	if err := writeData(w, data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("npy: write %s: %w", path, err)
 	}
@@ -75,6 +75,38 @@ func Write[T float32 | int32 | int64](path string, shape []int, data []T) error 
 		return fmt.Errorf("npy: write %s: %w", path, err)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// writeData writes data little-endian through a fixed block buffer:
+// binary.Write would first copy the whole array into a byte slice, which
+// for a million-label embedding table and its two AdamW moments doubled the
+// encoder's memory at every checkpoint (a 1M-label synthetic run was
+// OOM-killed in Save).
+func writeData[T float32 | int32 | int64](w io.Writer, data []T) error {
+	const block = 1 << 16
+	var buf []byte
+	for lo := 0; lo < len(data); lo += block {
+		chunk := data[lo:min(lo+block, len(data))]
+		buf = buf[:0]
+		switch c := any(chunk).(type) {
+		case []float32:
+			for _, v := range c {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
+		case []int32:
+			for _, v := range c {
+				buf = binary.LittleEndian.AppendUint32(buf, uint32(v))
+			}
+		case []int64:
+			for _, v := range c {
+				buf = binary.LittleEndian.AppendUint64(buf, uint64(v))
+			}
+		}
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeHeader(w io.Writer, h Header) error {

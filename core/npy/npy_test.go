@@ -1,9 +1,13 @@
 package npy
 
 import (
+	"bytes"
+	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -52,5 +56,50 @@ func TestBadFiles(t *testing.T) {
 		if _, _, err := Read[float32](p); err == nil {
 			t.Errorf("%s: expected error", name)
 		}
+	}
+}
+
+// TestWriteStreams pins writeData to binary.Write's bytes across block
+// boundaries, and Write to allocating far less than the array it writes
+// (binary.Write copies the whole array first: a 1M-label checkpoint was
+// OOM-killed that way).
+func TestWriteStreams(t *testing.T) {
+	f := make([]float32, 3<<16+7)
+	i32 := make([]int32, len(f))
+	i64 := make([]int64, len(f))
+	for k := range f {
+		f[k] = float32(k)*0.37 - 1000
+		i32[k] = int32(k*7919) - 1<<30
+		i64[k] = int64(k)*-104729 + 1<<40
+	}
+	f[5] = float32(math.NaN())
+	f[6] = float32(math.Inf(-1))
+	check := func(name string, got func(*bytes.Buffer) error, data any) {
+		var a, b bytes.Buffer
+		if err := got(&a); err != nil {
+			t.Fatal(err)
+		}
+		if err := binary.Write(&b, binary.LittleEndian, data); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("%s: streamed bytes differ from binary.Write", name)
+		}
+	}
+	check("float32", func(w *bytes.Buffer) error { return writeData(w, f) }, f)
+	check("int32", func(w *bytes.Buffer) error { return writeData(w, i32) }, i32)
+	check("int64", func(w *bytes.Buffer) error { return writeData(w, i64) }, i64)
+
+	big := make([]float32, 1<<22) // 16 MiB
+	path := filepath.Join(t.TempDir(), "big.npy")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := Write(path, []int{len(big)}, big); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(4*len(big))/4 {
+		t.Errorf("Write of %d MiB allocated %d MiB", 4*len(big)>>20, alloc>>20)
 	}
 }
