@@ -319,6 +319,17 @@ func (c Claims) TemplateFuncs() template.FuncMap {
 		"upper":  strings.ToUpper,
 		"abs":    math.Abs,
 		"sqrt":   math.Sqrt,
+		// has "peak:encoder" "sampler.name=ance": whether the group has
+		// the statistic (a cell that did not finish has none); a group that
+		// does not exist is still an error.
+		"has": func(name string, pairs ...string) (bool, error) {
+			g, err := r.find(pairs...)
+			if err != nil {
+				return false, err
+			}
+			_, err = g.value(name)
+			return err == nil, nil
+		},
 		// numOr 1 "wall:refresh" "–" "sampler.name=random": the group's mean
 		// of a statistic it may not have (random never refreshes), else the
 		// placeholder; a group that does not exist is still an error.

@@ -87,6 +87,10 @@ func TestReadmeTemplate(t *testing.T) {
 	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "5.00 –" {
 		t.Errorf("cpu rendered %q, %v", files["README.md"], err)
 	}
+	write(`{{has "final:P@1" "batch_size=8" "sampler.name=ngame"}} {{has "final:P@7" "batch_size=8" "sampler.name=ngame"}}`)
+	if files, _, err := SpecOutputs(dir, spec); err != nil || string(files["README.md"]) != "true false" {
+		t.Errorf("has rendered %q, %v", files["README.md"], err)
+	}
 	write(`{{stat "curve:x" "batch_size=8" "sampler.name=ngame"}}`)
 	if _, _, err := SpecOutputs(dir, spec); err == nil || !strings.Contains(err.Error(), "want curve:<epoch>") {
 		t.Errorf("bad curve epoch: %v", err)
