@@ -181,6 +181,30 @@ func (c *CellStore) PruneRefreshes(through, keep int) error {
 	return nil
 }
 
+// PruneFinished frees what only an unfinished cell needs: the previous
+// and any half-written checkpoint and the saved refreshes (resume state).
+// The last checkpoint stays, for a stage 2 run later on the finished
+// encoder. At a million labels each checkpoint is gigabytes, and a run
+// that kept two per finished cell filled the disk.
+func (c *CellStore) PruneFinished() error {
+	final := c.CheckpointDir()
+	for _, d := range []string{final + ".prev", final + ".next", final + ".old"} {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+	}
+	eps, err := c.Refreshes()
+	if err != nil {
+		return err
+	}
+	for _, e := range eps {
+		if err := os.RemoveAll(c.RefreshDir(e)); err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+	}
+	return nil
+}
+
 // Reset removes a cell's records, checkpoints and status (a fresh start).
 func (c *CellStore) Reset() error {
 	if err := os.RemoveAll(c.Dir); err != nil {

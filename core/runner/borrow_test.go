@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -32,6 +33,20 @@ func TestStage2OnFinishedEncoder(t *testing.T) {
 		t.Fatalf("second grid: %+v %v", sum, err)
 	}
 	st, _ := results.Open(dir)
+	// A finished cell keeps its last checkpoint (this test borrows it) but
+	// not the resume state: no previous checkpoint, no saved refreshes.
+	for _, id := range []string{c1[0].ID, c2[0].ID} {
+		cs := st.Cell(id)
+		if _, err := os.Stat(cs.CheckpointDir()); err != nil {
+			t.Errorf("cell %s: last checkpoint gone: %v", id, err)
+		}
+		if _, err := os.Stat(cs.CheckpointDir() + ".prev"); !os.IsNotExist(err) {
+			t.Errorf("cell %s: ckpt.prev kept after the cell finished (%v)", id, err)
+		}
+		if eps, _ := cs.Refreshes(); len(eps) != 0 {
+			t.Errorf("cell %s: refreshes %v kept after the cell finished", id, eps)
+		}
+	}
 	s2, _ := st.Cell(c2[0].ID).Status()
 	if s2.EncoderFrom != c1[0].ID {
 		t.Fatalf("status %+v: encoder not taken from %s", s2, c1[0].ID)

@@ -382,6 +382,13 @@ func (r *Runner) runCell(ctx context.Context, g *grid.Grid, cell grid.Cell, cs *
 	if serr := cs.SetStatus(st); serr != nil && st.State != results.StateFailed {
 		st.State, st.Error = results.StateFailed, serr.Error()
 	}
+	if st.State == results.StateDone {
+		// Best effort: a finished cell's records are complete whether or
+		// not its resume state could be removed.
+		if perr := cs.PruneFinished(); perr != nil {
+			fmt.Fprintf(r.o.Warnings, "xcbench: cell %s: %v\n", cell.Name, perr)
+		}
+	}
 	return st
 }
 
