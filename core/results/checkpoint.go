@@ -193,16 +193,8 @@ func (c *CellStore) PruneFinished() error {
 			return fmt.Errorf("results: %w", err)
 		}
 	}
-	eps, err := c.Refreshes()
-	if err != nil {
-		return err
-	}
-	for _, e := range eps {
-		if err := os.RemoveAll(c.RefreshDir(e)); err != nil {
-			return fmt.Errorf("results: %w", err)
-		}
-	}
-	return nil
+	// Every saved refresh is newer than epoch -1.
+	return c.PruneRefreshes(-1, 0)
 }
 
 // Reset removes a cell's records, checkpoints and status (a fresh start).
