@@ -117,6 +117,18 @@ func (g Group) value(name string) (Stat, error) {
 	return s, nil
 }
 
+// lookup is the statistic name of the one group pairs select; ok is false
+// when the group lacks it (a cell that did not finish, random's refresh),
+// and err is set only when no single group matches.
+func (r *Report) lookup(name string, pairs []string) (s Stat, ok bool, err error) {
+	g, err := r.find(pairs...)
+	if err != nil {
+		return Stat{}, false, err
+	}
+	s, err = g.value(name)
+	return s, err == nil, nil
+}
+
 // Comparison is Welch's two-sample t interval on the difference of two
 // groups' means (A − B), over their seeds.
 type Comparison struct {
@@ -323,24 +335,16 @@ func (c Claims) TemplateFuncs() template.FuncMap {
 		// the statistic (a cell that did not finish has none); a group that
 		// does not exist is still an error.
 		"has": func(name string, pairs ...string) (bool, error) {
-			g, err := r.find(pairs...)
-			if err != nil {
-				return false, err
-			}
-			_, err = g.value(name)
-			return err == nil, nil
+			_, ok, err := r.lookup(name, pairs)
+			return ok, err
 		},
 		// numOr 1 "wall:refresh" "–" "sampler.name=random": the group's mean
 		// of a statistic it may not have (random never refreshes), else the
 		// placeholder; a group that does not exist is still an error.
 		"numOr": func(prec int, name, placeholder string, pairs ...string) (string, error) {
-			g, err := r.find(pairs...)
-			if err != nil {
-				return "", err
-			}
-			s, err := g.value(name)
-			if err != nil {
-				return placeholder, nil
+			s, ok, err := r.lookup(name, pairs)
+			if err != nil || !ok {
+				return placeholder, err
 			}
 			return strconv.FormatFloat(s.Mean, 'f', prec, 64), nil
 		},
