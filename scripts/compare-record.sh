@@ -9,5 +9,6 @@ run=${1:?usage: compare-record.sh RUN_DIR OUT.json COMPARE_FLAGS...}
 out=${2:?usage: compare-record.sh RUN_DIR OUT.json COMPARE_FLAGS...}
 shift 2
 mkdir -p "$(dirname "$out")"
+trap 'rm -f "$out.tmp"' EXIT # a failed compare leaves no partial record
 "${XCBENCH:-bin/xcbench}" compare "$run" --json --iters 2000 --seed 1 "$@" >"$out.tmp"
 mv "$out.tmp" "$out"
